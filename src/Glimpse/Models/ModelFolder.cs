@@ -1,0 +1,144 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Glimpse.Imaging;
+
+namespace Glimpse.Models;
+
+/// <summary>
+/// A CLIP ONNX model folder as users have it, in the Immich or the Hugging Face layout: where its
+/// encoders are and how images must be preprocessed for them. Opening reads only small JSON
+/// files; the .onnx files are loaded by the encoders.
+/// </summary>
+public sealed class ModelFolder
+{
+    ModelFolder(string path, ModelLayout layout, string visualModel, string? textualModel, PreprocessConfig preprocess, int? configDim)
+    {
+        Path = path;
+        Layout = layout;
+        VisualModelPath = visualModel;
+        TextualModelPath = textualModel;
+        Preprocess = preprocess;
+        ConfigEmbeddingDim = configDim;
+    }
+
+    public string Path { get; }
+
+    /// <summary>The folder's name, e.g. <c>ViT-B-32__openai</c>.</summary>
+    public string Name => System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(Path));
+
+    public ModelLayout Layout { get; }
+    public string VisualModelPath { get; }
+    public string? TextualModelPath { get; }
+    public PreprocessConfig Preprocess { get; }
+
+    /// <summary>The embedding size config.json declares, if it does; the encoder checks it against the .onnx.</summary>
+    public int? ConfigEmbeddingDim { get; }
+
+    /// <summary>Reads a model folder in either layout.</summary>
+    /// <exception cref="ModelFolderException">Neither layout, or a required file missing or unreadable.</exception>
+    public static ModelFolder Open(string path)
+    {
+        string dir = System.IO.Path.GetFullPath(path);
+        if (!Directory.Exists(dir))
+            throw new ModelFolderException($"model folder {path} does not exist.");
+
+        if (File.Exists(System.IO.Path.Combine(dir, "visual", "model.onnx")))
+            return OpenImmich(dir);
+        if (File.Exists(System.IO.Path.Combine(dir, "onnx", "vision_model.onnx")))
+            return OpenHuggingFace(dir);
+
+        throw new ModelFolderException(
+            $"{path} is not a CLIP model folder: it has neither visual/model.onnx (Immich layout) nor onnx/vision_model.onnx (Hugging Face layout).");
+    }
+
+    static ModelFolder OpenImmich(string dir)
+    {
+        JsonObject cfg = ReadJson(dir, System.IO.Path.Combine("visual", "preprocess_cfg.json"));
+        int size = ReadSize(cfg["size"], "visual/preprocess_cfg.json", "size");
+        var preprocess = new PreprocessConfig
+        {
+            Size = size,
+            Mean = ReadTriple(cfg["mean"], "visual/preprocess_cfg.json", "mean"),
+            Std = ReadTriple(cfg["std"], "visual/preprocess_cfg.json", "std"),
+            Filter = ParseFilter(cfg["interpolation"]?.GetValue<string>() ?? "bicubic", "visual/preprocess_cfg.json"),
+            ResizeMode = (cfg["resize_mode"]?.GetValue<string>() ?? "shortest") switch
+            {
+                "shortest" => ResizeMode.Shortest,
+                "squash" => ResizeMode.Squash,
+                var other => throw new ModelFolderException(
+                    $"visual/preprocess_cfg.json in {dir} asks for resize_mode '{other}'; Glimpse supports 'shortest' and 'squash'."),
+            },
+        };
+        int? dim = TryReadJson(dir, "config.json")?["embed_dim"]?.GetValue<int>();
+        string textual = System.IO.Path.Combine(dir, "textual", "model.onnx");
+        return new ModelFolder(dir, ModelLayout.Immich, System.IO.Path.Combine(dir, "visual", "model.onnx"),
+            File.Exists(textual) ? textual : null, preprocess, dim);
+    }
+
+    static ModelFolder OpenHuggingFace(string dir)
+    {
+        const string file = "preprocessor_config.json";
+        JsonObject cfg = ReadJson(dir, file);
+        bool centerCrop = cfg["do_center_crop"]?.GetValue<bool>() ?? true;
+        int size = cfg["crop_size"] is { } crop && centerCrop
+            ? ReadSize(crop, file, "crop_size")
+            : ReadSize(cfg["size"], file, "size");
+        var preprocess = new PreprocessConfig
+        {
+            Size = size,
+            Mean = ReadTriple(cfg["image_mean"], file, "image_mean"),
+            Std = ReadTriple(cfg["image_std"], file, "image_std"),
+            // PIL's resample codes: 2 = BILINEAR, 3 = BICUBIC.
+            Filter = (cfg["resample"]?.GetValue<int>() ?? 3) == 2 ? ResampleFilter.Bilinear : ResampleFilter.Bicubic,
+            ResizeMode = centerCrop ? ResizeMode.Shortest : ResizeMode.Squash,
+        };
+        JsonObject? config = TryReadJson(dir, "config.json");
+        int? dim = config?["projection_dim"]?.GetValue<int>();
+        string textual = System.IO.Path.Combine(dir, "onnx", "text_model.onnx");
+        return new ModelFolder(dir, ModelLayout.HuggingFace, System.IO.Path.Combine(dir, "onnx", "vision_model.onnx"),
+            File.Exists(textual) ? textual : null, preprocess, dim);
+    }
+
+    static int ReadSize(JsonNode? node, string file, string key) => node switch
+    {
+        JsonValue v => v.GetValue<int>(),
+        JsonArray { Count: 2 } a when a[0]!.GetValue<int>() == a[1]!.GetValue<int>() => a[0]!.GetValue<int>(),
+        JsonObject o when o["shortest_edge"] is { } s => s.GetValue<int>(),
+        JsonObject o when o["height"] is { } h && o["width"] is { } w && h.GetValue<int>() == w.GetValue<int>() => h.GetValue<int>(),
+        null => throw new ModelFolderException($"{file} has no '{key}'."),
+        _ => throw new ModelFolderException($"{file}: '{key}' must be one number or a square size, not {node.ToJsonString()}."),
+    };
+
+    static float[] ReadTriple(JsonNode? node, string file, string key)
+    {
+        if (node is not JsonArray { Count: 3 } a)
+            throw new ModelFolderException($"{file} must give '{key}' as three numbers (R, G, B).");
+        return [a[0]!.GetValue<float>(), a[1]!.GetValue<float>(), a[2]!.GetValue<float>()];
+    }
+
+    static ResampleFilter ParseFilter(string name, string file) => name switch
+    {
+        "bicubic" => ResampleFilter.Bicubic,
+        "bilinear" => ResampleFilter.Bilinear,
+        _ => throw new ModelFolderException($"{file} asks for interpolation '{name}'; Glimpse supports 'bicubic' and 'bilinear'."),
+    };
+
+    static JsonObject ReadJson(string dir, string relative) =>
+        TryReadJson(dir, relative) ?? throw new ModelFolderException($"model folder {dir} has no {relative}.");
+
+    static JsonObject? TryReadJson(string dir, string relative)
+    {
+        string full = System.IO.Path.Combine(dir, relative);
+        if (!File.Exists(full))
+            return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(full)) as JsonObject
+                ?? throw new ModelFolderException($"{relative} in {dir} is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFolderException($"{relative} in {dir} is not valid JSON: {e.Message}", e);
+        }
+    }
+}

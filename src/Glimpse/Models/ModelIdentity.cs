@@ -1,0 +1,13 @@
+namespace Glimpse.Models;
+
+/// <summary>
+/// What makes two models' vectors comparable: the exact visual weights (sha256 of the .onnx),
+/// the embedding size and the preprocessing. Stored in the catalog; vectors of different
+/// identities are never mixed.
+/// </summary>
+public sealed record ModelIdentity(string Name, int Dimension, string VisualSha256, string Preprocess)
+{
+    /// <summary>True when vectors of <paramref name="other"/> can sit beside ours (the name alone may differ).</summary>
+    public bool IsCompatibleWith(ModelIdentity other) =>
+        Dimension == other.Dimension && VisualSha256 == other.VisualSha256 && Preprocess == other.Preprocess;
+}
