@@ -1,0 +1,29 @@
+using System.CommandLine;
+
+namespace Glimpse.Cli.Commands;
+
+/// <summary>Options several commands share, defined once so they read the same everywhere.</summary>
+internal static class CommonOptions
+{
+    public static Argument<string> Root() => new("ROOT")
+    {
+        Description = "The library folder. Paths are stored relative to it, so the index moves with the photos.",
+        DefaultValueFactory = _ => ".",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public static Option<string?> Catalog() => new("--catalog")
+    {
+        Description = "The catalog file. Default: ROOT/.glimpse/catalog.db.",
+    };
+
+    public static Option<string?> Model() => new("--model", "-m")
+    {
+        Description = "A CLIP ONNX model folder, in the Immich layout (visual/model.onnx ...) or the Hugging Face layout (onnx/vision_model.onnx ...).",
+    };
+
+    public static Option<bool> Json() => new("--json")
+    {
+        Description = "Print results as JSON on stdout, for scripts.",
+    };
+}

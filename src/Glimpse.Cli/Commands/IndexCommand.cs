@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Glimpse.Catalog;
+using Glimpse.Cli.Terminal;
+using Glimpse.Imaging;
+using Glimpse.Indexing;
+using Glimpse.Models;
+
+namespace Glimpse.Cli.Commands;
+
+/// <summary><c>glimpse index ROOT</c>: embed every image under ROOT into the catalog, resumably.</summary>
+internal static class IndexCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var root = CommonOptions.Root();
+        var catalog = CommonOptions.Catalog();
+        var model = CommonOptions.Model();
+        var json = CommonOptions.Json();
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per inference call and per commit. Larger batches use more memory for little speed on a CPU.", DefaultValueFactory = _ => 32 };
+        var workers = new Option<int>("--workers") { Description = "Decode threads. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads for the model. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var lease = new Option<int>("--lease") { Description = "Seconds a claim stays with a process that stops renewing it (a crashed one on another machine). Short leases hand work over sooner but renew more often.", DefaultValueFactory = _ => 120 };
+        var retryFailed = new Option<bool>("--retry-failed") { Description = "Try failed images again (otherwise a failure is retried only when its file changes)." };
+        var maxMegapixels = new Option<double>("--max-megapixels") { Description = "Refuse images larger than this (decompression-bomb guard).", DefaultValueFactory = _ => DecodeOptions.Default.MaxMegapixels };
+        var noShrink = new Option<bool>("--no-shrink-on-load") { Description = "Decode JPEGs at full size (slower; for comparison).", Hidden = true };
+
+        var command = new Command("index", "Embed every image under ROOT into the catalog. Safe to stop (Ctrl-C), kill or run twice at once; run it again to continue or to pick up changes.")
+        {
+            root, catalog, model, batchSize, workers, threads, lease, retryFailed, maxMegapixels, noShrink, json,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            string rootPath = Path.GetFullPath(parse.GetValue(root)!);
+            if (!Directory.Exists(rootPath))
+            {
+                cli.Warn($"library folder {rootPath} does not exist or is not reachable.");
+                return ExitCodes.Usage;
+            }
+            if (parse.GetValue(model) is not { } modelPath)
+            {
+                cli.Warn("no model given: pass --model DIR, a CLIP ONNX model folder (Immich or Hugging Face layout).");
+                return ExitCodes.Usage;
+            }
+            if (parse.GetValue(batchSize) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(threads) < 1 || parse.GetValue(lease) < 3)
+            {
+                cli.Warn("--batch-size, --workers and --threads must be at least 1, and --lease at least 3 seconds.");
+                return ExitCodes.Usage;
+            }
+
+            var options = new IndexingOptions
+            {
+                BatchSize = parse.GetValue(batchSize),
+                DecodeWorkers = parse.GetValue(workers),
+                Lease = TimeSpan.FromSeconds(parse.GetValue(lease)),
+                RetryFailed = parse.GetValue(retryFailed),
+                Decode = DecodeOptions.Default with { MaxMegapixels = parse.GetValue(maxMegapixels), ShrinkOnLoad = !parse.GetValue(noShrink) },
+            };
+            string catalogPath = CliContext.CatalogPath(rootPath, parse.GetValue(catalog));
+
+            using var stop = new StopSignal();
+            using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads));
+            using var store = new SqliteCatalog(catalogPath);
+            var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
+
+            var clock = Stopwatch.StartNew();
+            IndexRunSummary summary;
+            await using (new ProgressDisplay(pipeline.Progress, cli.Err, cli.ErrIsTerminal))
+                summary = await pipeline.RunAsync(rootPath, Path.GetDirectoryName(catalogPath), stop.Token);
+
+            Report(cli, summary, catalogPath, clock.Elapsed, parse.GetValue(json));
+            if (summary.Stopped)
+            {
+                cli.Warn($"stopped: {summary.Done} embedded this run, {summary.Left} left. Run the same command again to continue.");
+                return stop.ExitCode ?? ExitCodes.Interrupted;
+            }
+            return summary.Failed > 0 ? ExitCodes.SomeFailed : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    static void Report(CliContext cli, IndexRunSummary s, string catalogPath, TimeSpan elapsed, bool json)
+    {
+        if (json)
+        {
+            cli.WriteJson(new { s.Done, s.Failed, s.Left, s.Stopped, Seconds = Math.Round(elapsed.TotalSeconds, 1), Catalog = catalogPath });
+            return;
+        }
+        double rate = elapsed.TotalSeconds > 0 ? s.Done / elapsed.TotalSeconds : 0;
+        cli.Out.WriteLine($"embedded {s.Done} images ({rate:0.0}/s), {s.Failed} failed, {s.Left} left, in {ProgressDisplay.FormatDuration(elapsed.TotalSeconds)}; catalog {catalogPath}");
+        if (s.Failed > 0)
+            cli.Out.WriteLine("see 'glimpse failed' for the reasons.");
+    }
+}

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Glimpse.Imaging;
+using Glimpse.Models;
+using Glimpse.Numpy;
+using SkiaSharp;
+
+namespace Glimpse.Cli.Commands;
+
+/// <summary><c>glimpse preprocess IMAGE...</c>: write the exact model input of each image, to see what the model sees.</summary>
+internal static class PreprocessCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var images = new Argument<string[]>("IMAGE") { Description = "Image files.", Arity = ArgumentArity.OneOrMore };
+        var model = CommonOptions.Model();
+        var npy = new Option<string?>("--npy") { Description = "Write NAME.npy, the float32 [3,S,S] tensor, into this folder." };
+        var png = new Option<string?>("--png") { Description = "Write NAME.png, the S x S picture before normalisation, into this folder." };
+        var command = new Command("preprocess", "Write the model input of each image as a tensor (.npy) and as a picture (.png). Without --model, OpenAI CLIP's 224 px settings are used.")
+        {
+            images, model, npy, png,
+        };
+        command.SetAction(parse =>
+        {
+            string? npyDir = parse.GetValue(npy), pngDir = parse.GetValue(png);
+            if (npyDir is null && pngDir is null)
+            {
+                cli.Warn("nothing to write: pass --npy DIR and/or --png DIR.");
+                return ExitCodes.Usage;
+            }
+            PreprocessConfig config = parse.GetValue(model) is { } m ? ModelFolder.Open(m).Preprocess : PreprocessConfig.OpenAiClip();
+            var pre = new ClipPreprocessor(config);
+            foreach (string dir in new[] { npyDir, pngDir }.OfType<string>())
+                Directory.CreateDirectory(dir);
+
+            int failures = 0;
+            foreach (string image in parse.GetValue(images)!)
+            {
+                string name = Path.GetFileNameWithoutExtension(image);
+                try
+                {
+                    RgbImage square = pre.Prepare(File.ReadAllBytes(image));
+                    if (npyDir is not null)
+                    {
+                        var tensor = new float[pre.TensorLength];
+                        pre.Normalize(square, tensor);
+                        NpyFile.Write(Path.Combine(npyDir, name + ".npy"), tensor, [3, config.Size, config.Size]);
+                    }
+                    if (pngDir is not null)
+                        WritePng(square, Path.Combine(pngDir, name + ".png"));
+                    cli.Out.WriteLine(image);
+                }
+                catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)
+                {
+                    cli.Warn($"skipping {image}: {e.Message}");
+                    failures++;
+                }
+            }
+            return failures > 0 ? ExitCodes.SomeFailed : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    static void WritePng(RgbImage image, string path)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        Span<byte> rgba = bitmap.GetPixelSpan();
+        for (int i = 0, p = 0; p < image.Pixels.Length; i += 4, p += 3)
+        {
+            rgba[i] = image.Pixels[p];
+            rgba[i + 1] = image.Pixels[p + 1];
+            rgba[i + 2] = image.Pixels[p + 2];
+            rgba[i + 3] = 255;
+        }
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(path);
+        data.SaveTo(file);
+    }
+}

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Glimpse.Catalog;
+using Glimpse.Cli.Terminal;
+
+namespace Glimpse.Cli.Commands;
+
+/// <summary><c>glimpse status [ROOT]</c>: totals, rate and ETA; safe beside a running index.</summary>
+internal static class StatusCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var root = CommonOptions.Root();
+        var catalog = CommonOptions.Catalog();
+        var json = CommonOptions.Json();
+        var command = new Command("status", "Show what the catalog holds: done, pending and failed images (by reason), rate, ETA, model and size. Safe to run while indexing.")
+        {
+            root, catalog, json,
+        };
+        command.SetAction(parse =>
+        {
+            using SqliteCatalog? store = cli.OpenExisting(parse.GetValue(root)!, parse.GetValue(catalog));
+            if (store is null)
+                return ExitCodes.Error;
+            CatalogStats s = store.GetStats();
+            double? etaSeconds = s.RecentImagesPerSecond > 0 ? s.Left / s.RecentImagesPerSecond : null;
+            if (parse.GetValue(json))
+            {
+                cli.WriteJson(new
+                {
+                    Catalog = store.Location,
+                    s.Total, s.Done, s.Pending, InProgress = s.Claimed, s.Failed,
+                    FailedByReason = s.FailedByReason.Select(f => new { f.Stage, f.Reason, f.Count }),
+                    ImagesPerSecond = Math.Round(s.RecentImagesPerSecond, 2),
+                    EtaSeconds = etaSeconds is { } e ? Math.Round(e) : (double?)null,
+                    Model = store.Model,
+                    CatalogBytes = s.StorageBytes,
+                });
+                return ExitCodes.Ok;
+            }
+
+            var o = cli.Out;
+            o.WriteLine($"catalog   {store.Location} ({s.StorageBytes / 1048576.0:0.0} MB)");
+            o.WriteLine(store.Model is { } m
+                ? $"model     {m.Name} ({m.Dimension}-d, visual sha256 {m.VisualSha256[..12]})"
+                : "model     none yet");
+            o.WriteLine($"images    {s.Total} total: {s.Done} done, {s.Pending} pending, {s.Claimed} in progress, {s.Failed} failed");
+            o.WriteLine(s.RecentImagesPerSecond > 0
+                ? $"rate      {s.RecentImagesPerSecond:0.0} images/s (last 2 min), ETA {ProgressDisplay.FormatDuration(etaSeconds!.Value)}"
+                : "rate      idle (nothing committed in the last 2 min)");
+            foreach (var (stage, reason, count) in s.FailedByReason)
+                o.WriteLine($"failed    {count,6}  {stage}: {reason}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Glimpse.Catalog;
+
+/// <summary>A file found by the scan: its path relative to the library root, size and modification time.</summary>
+public sealed record ScannedFile(string Path, long Size, long MtimeNs);
+
+/// <summary>An image leased to one worker until its lease runs out.</summary>
+public sealed record ClaimedImage(long Id, string Path, long Size, long MtimeNs);
+
+/// <summary>An image's finished vector, ready to commit.</summary>
+public sealed record EmbeddedImage(long Id, float[] Vector);
+
+/// <summary>An image that could not be embedded: the stage that failed (read, decode, encode) and a one-line reason.</summary>
+public sealed record FailedImage(long Id, string Stage, string Reason);
+
+/// <summary>A failed image as listed by <c>glimpse failed</c>.</summary>
+public sealed record FailedEntry(string Path, string Stage, string Reason, int Attempts);
+
+/// <summary>A stored vector in <c>embedding_index</c> order.</summary>
+public sealed record StoredVector(long ImageId, string Path, long EmbeddingIndex, float[] Vector);
+
+/// <summary>How many rows a scan added or reset to pending, and how many it left alone.</summary>
+public sealed record RegisterResult(int NewOrChanged, int Unchanged);
+
+/// <summary>What a batch commit changed. Rows whose lease this worker no longer held are <see cref="Rejected"/>.</summary>
+public sealed record CommitResult(int Done, int Failed, int Rejected);
+
+/// <summary>Totals for <c>glimpse status</c>.</summary>
+public sealed record CatalogStats(
+    long Pending,
+    long Claimed,
+    long Done,
+    long Failed,
+    IReadOnlyList<(string Stage, string Reason, long Count)> FailedByReason,
+    double RecentImagesPerSecond,
+    long StorageBytes)
+{
+    public long Total => Pending + Claimed + Done + Failed;
+    public long Left => Pending + Claimed;
+}

@@ -1,0 +1,56 @@
+using Glimpse.Models;
+
+namespace Glimpse.Catalog;
+
+/// <summary>
+/// The one contract of Glimpse's catalog: images, their status and leases, and their vectors.
+/// Embedded SQLite is the default back-end; PostgreSQL, for many machines, implements the same
+/// contract (same statuses, fenced commits, leases that expire). Implementations are safe to call
+/// from several threads of one process.
+/// </summary>
+public interface ICatalog : IDisposable
+{
+    /// <summary>Where the catalog lives, for messages (a file path or a server).</summary>
+    string Location { get; }
+
+    /// <summary>The model whose vectors this catalog holds, or null while it holds none.</summary>
+    ModelIdentity? Model { get; }
+
+    /// <summary>Records <paramref name="model"/> on first use; refuses a model whose vectors would not be comparable.</summary>
+    /// <exception cref="CatalogException">The catalog holds vectors of another model.</exception>
+    void BindModel(ModelIdentity model);
+
+    /// <summary>Adds new files and resets changed ones (size or mtime differ) to pending. Unchanged rows are not written.</summary>
+    RegisterResult Register(IReadOnlyList<ScannedFile> files);
+
+    /// <summary>Leases up to <paramref name="count"/> unfinished images (pending, or leased by someone whose lease expired).</summary>
+    IReadOnlyList<ClaimedImage> Claim(string owner, int count, TimeSpan lease);
+
+    /// <summary>Extends every lease <paramref name="owner"/> holds, so slow work is not taken over while alive.</summary>
+    void RenewLeases(string owner, TimeSpan lease);
+
+    /// <summary>Every worker that holds a lease now, live or not.</summary>
+    IReadOnlyList<string> ListLeaseOwners();
+
+    /// <summary>Gives back every image <paramref name="owner"/> still holds, for others to take at once.</summary>
+    int ReleaseClaims(string owner);
+
+    /// <summary>
+    /// Commits a batch in one transaction: vectors, their <c>embedding_index</c> and statuses, and
+    /// failures. Fenced on <paramref name="owner"/>: a row whose lease was taken over is left alone.
+    /// </summary>
+    CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed);
+
+    /// <summary>Sets every failed image back to pending (<c>--retry-failed</c>).</summary>
+    int ResetFailed();
+
+    /// <summary>True while some image is pending or leased.</summary>
+    bool HasUnfinished();
+
+    CatalogStats GetStats();
+
+    IReadOnlyList<FailedEntry> ListFailed();
+
+    /// <summary>Every stored vector of a done image, in <c>embedding_index</c> order.</summary>
+    IEnumerable<StoredVector> ReadVectors();
+}

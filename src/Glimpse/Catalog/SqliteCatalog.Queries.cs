@@ -1,0 +1,77 @@
+namespace Glimpse.Catalog;
+
+public sealed partial class SqliteCatalog
+{
+    /// <summary>The window over which <see cref="CatalogStats.RecentImagesPerSecond"/> is measured.</summary>
+    static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(2);
+
+    public CatalogStats GetStats()
+    {
+        lock (_lock)
+        {
+            var counts = new long[4];
+            using (var cmd = Command("SELECT status, COUNT(*) FROM images GROUP BY status"))
+            using (var reader = cmd.ExecuteReader())
+                while (reader.Read())
+                {
+                    int status = reader.GetInt32(0);
+                    if (status is >= 0 and < 4)
+                        counts[status] = reader.GetInt64(1);
+                }
+
+            var reasons = new List<(string, string, long)>();
+            using (var cmd = Command("""
+                SELECT COALESCE(fail_stage, ''), COALESCE(fail_reason, ''), COUNT(*) FROM images WHERE status = 3
+                GROUP BY 1, 2 ORDER BY 3 DESC, 2 LIMIT 20
+                """))
+            using (var reader = cmd.ExecuteReader())
+                while (reader.Read())
+                    reasons.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+
+            long now = NowMs();
+            long windowStart = now - (long)RateWindow.TotalMilliseconds;
+            long recent = Scalar("SELECT COUNT(*) FROM images WHERE done_at >= $since", null, ("$since", windowStart));
+            long first = Scalar("SELECT COALESCE(MIN(done_at), 0) FROM images WHERE done_at >= $since", null, ("$since", windowStart));
+            double seconds = recent > 1 ? Math.Max((now - first) / 1000.0, 1.0) : 0;
+            double rate = seconds > 0 ? recent / seconds : 0;
+
+            long bytes = new[] { "", "-wal" }.Select(s => new FileInfo(Location + s)).Where(f => f.Exists).Sum(f => f.Length);
+            return new CatalogStats(counts[0], counts[1], counts[2], counts[3], reasons, rate, bytes);
+        }
+    }
+
+    public IReadOnlyList<FailedEntry> ListFailed()
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT path, COALESCE(fail_stage, ''), COALESCE(fail_reason, ''), attempts FROM images WHERE status = 3 ORDER BY path");
+            using var reader = cmd.ExecuteReader();
+            var rows = new List<FailedEntry>();
+            while (reader.Read())
+                rows.Add(new FailedEntry(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3)));
+            return rows;
+        }
+    }
+
+    public IEnumerable<StoredVector> ReadVectors()
+    {
+        // Materialised under the lock: callers may enumerate slowly while indexing goes on.
+        lock (_lock)
+        {
+            using var cmd = Command("""
+                SELECT i.id, i.path, i.embedding_index, v.vector FROM images i JOIN vectors v ON v.image_id = i.id
+                WHERE i.status = 2 ORDER BY i.embedding_index
+                """);
+            using var reader = cmd.ExecuteReader();
+            var rows = new List<StoredVector>();
+            while (reader.Read())
+            {
+                byte[] blob = reader.GetFieldValue<byte[]>(3);
+                var vector = new float[blob.Length / 4];
+                Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
+                rows.Add(new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), vector));
+            }
+            return rows;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using Glimpse.Catalog;
+
+namespace Glimpse.Indexing;
+
+/// <summary>
+/// Walks a library root for image files: hidden entries (a leading '.'), the catalog's own folder
+/// and non-image extensions are skipped. Symbolic links to folders are followed once each, so a
+/// link loop cannot hang the walk; a folder that cannot be read is reported and skipped.
+/// </summary>
+internal sealed class FileScanner
+{
+    readonly string _root;
+    readonly string? _excludedDir;
+    readonly Action<string> _warn;
+
+    public FileScanner(string root, string? excludedDir, Action<string> warn)
+    {
+        _root = Path.GetFullPath(root);
+        _excludedDir = excludedDir is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(excludedDir));
+        _warn = warn;
+    }
+
+    public IEnumerable<ScannedFile> Scan(CancellationToken cancellationToken)
+    {
+        var visited = new HashSet<string>(StringComparer.Ordinal) { RealPath(_root) };
+        var pending = new Stack<string>();
+        pending.Push(_root);
+        while (pending.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string dir = pending.Pop();
+            List<FileSystemInfo> entries;
+            try
+            {
+                entries = new DirectoryInfo(dir).EnumerateFileSystemInfos().ToList();
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                _warn($"skipping folder {Relative(dir)}: {e.Message}");
+                continue;
+            }
+
+            // Sorted so that runs claim work in a stable order (and resume reads the same way).
+            entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+            var subdirs = new List<string>();
+            foreach (var entry in entries)
+            {
+                if (entry.Name.StartsWith('.'))
+                    continue;
+                if (entry is DirectoryInfo sub)
+                {
+                    if (_excludedDir is not null && string.Equals(sub.FullName, _excludedDir, StringComparison.Ordinal))
+                        continue;
+                    if (sub.LinkTarget is not null && !visited.Add(RealPath(sub.FullName)))
+                        continue;
+                    if (sub.LinkTarget is null)
+                        visited.Add(sub.FullName);
+                    subdirs.Add(sub.FullName);
+                }
+                else if (entry is FileInfo file && ImageExtensions.IsImage(file.Name))
+                {
+                    ScannedFile? found = Stat(file);
+                    if (found is not null)
+                        yield return found;
+                }
+            }
+            for (int i = subdirs.Count - 1; i >= 0; i--)
+                pending.Push(subdirs[i]);
+        }
+    }
+
+    ScannedFile? Stat(FileInfo entry)
+    {
+        try
+        {
+            // A link is stored under its own path with its target's size and time.
+            FileInfo file = entry.LinkTarget is null ? entry : entry.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? entry;
+            if (!file.Exists)
+            {
+                _warn($"skipping {Relative(entry.FullName)}: broken link");
+                return null;
+            }
+            long mtimeNs = (file.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100;
+            return new ScannedFile(Relative(entry.FullName), file.Length, mtimeNs);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _warn($"skipping {Relative(entry.FullName)}: {e.Message}");
+            return null;
+        }
+    }
+
+    string Relative(string fullPath) => Path.GetRelativePath(_root, fullPath).Replace('\\', '/');
+
+    static string RealPath(string path)
+    {
+        try
+        {
+            return Directory.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
+        }
+        catch (IOException)
+        {
+            return Path.GetFullPath(path);
+        }
+    }
+}

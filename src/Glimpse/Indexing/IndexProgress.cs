@@ -1,0 +1,46 @@
+namespace Glimpse.Indexing;
+
+/// <summary>
+/// Live counters of one indexing run, updated by the pipeline and read by progress displays
+/// from another thread.
+/// </summary>
+public sealed class IndexProgress
+{
+    long _found, _newOrChanged, _done, _failed, _left;
+    volatile bool _scanComplete;
+
+    /// <summary>Image files the scan has seen so far.</summary>
+    public long Found => Interlocked.Read(ref _found);
+
+    /// <summary>Files the scan added or found changed.</summary>
+    public long NewOrChanged => Interlocked.Read(ref _newOrChanged);
+
+    /// <summary>Images this process committed with a vector.</summary>
+    public long Done => Interlocked.Read(ref _done);
+
+    /// <summary>Images this process recorded as failed.</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Unfinished images in the catalog, as this process last knew (other processes may take some).</summary>
+    public long Left => Math.Max(0, Interlocked.Read(ref _left));
+
+    public bool ScanComplete => _scanComplete;
+
+    internal void AddFound(long files, long newOrChanged)
+    {
+        Interlocked.Add(ref _found, files);
+        Interlocked.Add(ref _newOrChanged, newOrChanged);
+        Interlocked.Add(ref _left, newOrChanged);
+    }
+
+    internal void SetLeft(long left) => Interlocked.Exchange(ref _left, left);
+
+    internal void AddCommitted(long done, long failed)
+    {
+        Interlocked.Add(ref _done, done);
+        Interlocked.Add(ref _failed, failed);
+        Interlocked.Add(ref _left, -(done + failed));
+    }
+
+    internal void MarkScanComplete() => _scanComplete = true;
+}

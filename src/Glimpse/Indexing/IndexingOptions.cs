@@ -1,0 +1,31 @@
+using Glimpse.Imaging;
+
+namespace Glimpse.Indexing;
+
+/// <summary>How <see cref="IndexingPipeline"/> runs.</summary>
+public sealed record IndexingOptions
+{
+    /// <summary>Images per inference call and per catalog commit. The default is 32.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Threads decoding and preprocessing images. The default is one per core.</summary>
+    public int DecodeWorkers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Batches claimed ahead of the model, so it never waits on one slow file. Each batch of
+    /// 224² tensors in flight holds about 19 MB. The default is 3.
+    /// </summary>
+    public int LookaheadBatches { get; init; } = 3;
+
+    /// <summary>
+    /// How long a claim stays with this process without renewal. A process that dies leaves its
+    /// claims to others after this long (claims of a dead process on this machine are freed at
+    /// once). Renewed every third of it while the process lives. The default is 2 minutes.
+    /// </summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Set failed images back to pending before starting. The default is false: failures are not retried until the file changes.</summary>
+    public bool RetryFailed { get; init; }
+
+    public DecodeOptions Decode { get; init; } = DecodeOptions.Default;
+}

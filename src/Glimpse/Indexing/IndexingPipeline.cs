@@ -1,0 +1,362 @@
+using System.Buffers;
+using System.Threading.Channels;
+using Glimpse.Catalog;
+using Glimpse.Imaging;
+using Glimpse.Models;
+
+namespace Glimpse.Indexing;
+
+/// <summary>
+/// Scan → register → claim → read + decode + preprocess (all cores) → batched inference (one
+/// shared session) → commit, linked by bounded channels so memory stays flat and stages overlap.
+/// </summary>
+/// <remarks>
+/// Crash safety comes from the catalog: an image is only "done" in the same transaction that
+/// stores its vector, and work is handed out as expiring leases. Stopping (the token) ends
+/// claiming and decoding; what is already decoded is still encoded and committed, and claims
+/// not finished are given back so the next run starts on them at once.
+/// </remarks>
+public sealed class IndexingPipeline
+{
+    /// <summary>Files registered per catalog transaction during the scan.</summary>
+    const int RegisterChunk = 1000;
+
+    /// <summary>
+    /// How long the encoder waits for more images before running a partial batch. Short enough
+    /// that the tail of a run is not held back, long enough that full batches are the rule.
+    /// </summary>
+    static readonly TimeSpan PartialBatchWait = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often an idle claimer asks again while other workers still hold leases.</summary>
+    static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
+
+    readonly ICatalog _catalog;
+    readonly ClipImageEncoder _encoder;
+    readonly ClipPreprocessor _preprocessor;
+    readonly IndexingOptions _options;
+    readonly Action<string> _warn;
+
+    public IndexingPipeline(ICatalog catalog, ClipImageEncoder encoder, IndexingOptions options, Action<string>? warn = null)
+    {
+        _catalog = catalog;
+        _encoder = encoder;
+        _options = options;
+        _preprocessor = new ClipPreprocessor(encoder.Folder.Preprocess, options.Decode);
+        _warn = warn ?? (_ => { });
+    }
+
+    public IndexProgress Progress { get; } = new();
+
+    /// <summary>The name this process's leases carry.</summary>
+    public string Owner { get; init; } = WorkerIdentity.Current;
+
+    /// <summary>Indexes <paramref name="root"/> until no unfinished image is left or <paramref name="stop"/> is signalled.</summary>
+    /// <param name="excludedDir">A folder under the root never to scan (the catalog's own).</param>
+    public async Task<IndexRunSummary> RunAsync(string root, string? excludedDir, CancellationToken stop)
+    {
+        _catalog.BindModel(_encoder.Identity);
+        ReleaseDeadLocalClaims();
+        if (_options.RetryFailed)
+            _catalog.ResetFailed();
+        Progress.SetLeft(_catalog.GetStats().Left);
+
+        int batch = _options.BatchSize;
+        var claims = Channel.CreateBounded<ClaimedImage>(new BoundedChannelOptions(batch * _options.LookaheadBatches) { SingleWriter = true });
+        var prepared = Channel.CreateBounded<PreparedImage>(new BoundedChannelOptions(batch * 2) { SingleReader = true });
+        var encoded = Channel.CreateBounded<EncodedBatch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+
+        // 'fatal' stops everything at once (an exception somewhere); 'stopping' is the user's stop
+        // plus fatal, and only ends the stages that take new work.
+        using var fatal = new CancellationTokenSource();
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stop, fatal.Token);
+        using var heartbeatStop = new CancellationTokenSource();
+
+        Task scan = Task.Run(() => ScanAndRegister(root, excludedDir, stopping.Token));
+        var stages = new List<Task>
+        {
+            Task.Run(() => ClaimLoopAsync(scan, claims.Writer, stopping.Token)),
+        };
+        var decoders = Enumerable.Range(0, Math.Max(1, _options.DecodeWorkers))
+            .Select(_ => Task.Run(() => DecodeLoopAsync(root, claims.Reader, prepared.Writer, stopping.Token, fatal.Token)))
+            .ToArray();
+        stages.AddRange(decoders);
+        stages.Add(Task.WhenAll(decoders).ContinueWith(_ => prepared.Writer.TryComplete(), TaskScheduler.Default));
+        stages.Add(Task.Run(() => EncodeLoopAsync(prepared.Reader, encoded.Writer, fatal.Token)));
+        stages.Add(Task.Run(() => CommitLoopAsync(encoded.Reader, fatal.Token)));
+        Task heartbeat = Task.Run(() => HeartbeatLoopAsync(heartbeatStop.Token));
+
+        try
+        {
+            await WhenAllOrFirstFault(stages.Append(scan).ToList(), fatal).ConfigureAwait(false);
+        }
+        finally
+        {
+            heartbeatStop.Cancel();
+            await heartbeat.ConfigureAwait(false);
+            _catalog.ReleaseClaims(Owner);
+        }
+
+        long left = _catalog.GetStats().Left;
+        Progress.SetLeft(left);
+        return new IndexRunSummary(Progress.Done, Progress.Failed, left, stop.IsCancellationRequested);
+    }
+
+    /// <summary>Waits for every stage; the first one to fail cancels the rest, and its exception is thrown.</summary>
+    static async Task WhenAllOrFirstFault(List<Task> tasks, CancellationTokenSource fatal)
+    {
+        var remaining = new List<Task>(tasks);
+        Exception? first = null;
+        while (remaining.Count > 0)
+        {
+            Task finished = await Task.WhenAny(remaining).ConfigureAwait(false);
+            remaining.Remove(finished);
+            if (finished.IsFaulted && first is null)
+            {
+                first = finished.Exception!.GetBaseException();
+                fatal.Cancel();
+            }
+        }
+        if (first is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+    }
+
+    void ScanAndRegister(string root, string? excludedDir, CancellationToken token)
+    {
+        try
+        {
+            var scanner = new FileScanner(root, excludedDir, _warn);
+            var chunk = new List<ScannedFile>(RegisterChunk);
+            foreach (ScannedFile file in scanner.Scan(token))
+            {
+                chunk.Add(file);
+                if (chunk.Count == RegisterChunk)
+                    Flush();
+            }
+            Flush();
+
+            void Flush()
+            {
+                RegisterResult r = _catalog.Register(chunk);
+                Progress.AddFound(chunk.Count, r.NewOrChanged);
+                chunk.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Progress.MarkScanComplete();
+        }
+    }
+
+    async Task ClaimLoopAsync(Task scan, ChannelWriter<ClaimedImage> writer, CancellationToken token)
+    {
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                IReadOnlyList<ClaimedImage> claimed = _catalog.Claim(Owner, _options.BatchSize, _options.Lease);
+                if (claimed.Count > 0)
+                {
+                    foreach (var image in claimed)
+                        await writer.WriteAsync(image, token).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (scan.IsCompleted)
+                {
+                    // Nothing claimable. Done when nothing is unfinished; otherwise our own batches
+                    // are still in flight, or other workers hold leases that may yet expire.
+                    ReleaseDeadLocalClaims();
+                    if (!_catalog.HasUnfinished())
+                        break;
+                }
+                await Task.Delay(scan.IsCompleted ? IdlePoll : TimeSpan.FromMilliseconds(100), token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+    }
+
+    async Task DecodeLoopAsync(string root, ChannelReader<ClaimedImage> reader, ChannelWriter<PreparedImage> writer,
+        CancellationToken stopping, CancellationToken fatal)
+    {
+        try
+        {
+            while (await reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+            {
+                while (!stopping.IsCancellationRequested && reader.TryRead(out ClaimedImage? image))
+                {
+                    PreparedImage result = Prepare(root, image);
+                    // Written even while stopping: a decoded image is finished work worth committing.
+                    await writer.WriteAsync(result, fatal).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    PreparedImage Prepare(string root, ClaimedImage image)
+    {
+        byte[] encoded;
+        try
+        {
+            encoded = File.ReadAllBytes(Path.Combine(root, image.Path));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return PreparedImage.Failed(image, "read", "file vanished before it was read");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return PreparedImage.Failed(image, "read", "permission denied");
+        }
+        catch (IOException e)
+        {
+            return PreparedImage.Failed(image, "read", ImageDecoder.OneLine(e.Message));
+        }
+
+        float[] tensor = ArrayPool<float>.Shared.Rent(_preprocessor.TensorLength);
+        try
+        {
+            _preprocessor.Preprocess(encoded, tensor.AsSpan(0, _preprocessor.TensorLength));
+            return new PreparedImage(image, tensor, null);
+        }
+        catch (Exception e)
+        {
+            // A bad image is data: whatever the decoder throws becomes the image's recorded reason.
+            ArrayPool<float>.Shared.Return(tensor);
+            string reason = e is ImageDecodeException ? e.Message : $"{e.GetType().Name}: {ImageDecoder.OneLine(e.Message)}";
+            return PreparedImage.Failed(image, "decode", reason);
+        }
+    }
+
+    async Task EncodeLoopAsync(ChannelReader<PreparedImage> reader, ChannelWriter<EncodedBatch> writer, CancellationToken fatal)
+    {
+        int per = _preprocessor.TensorLength;
+        int size = _options.BatchSize;
+        float[] batch = new float[size * per];
+        var images = new List<ClaimedImage>(size);
+        var failures = new List<FailedImage>();
+        try
+        {
+            while (true)
+            {
+                PreparedImage? next = await ReadWithin(reader, images.Count > 0 ? PartialBatchWait : null, fatal).ConfigureAwait(false);
+                if (next is null)
+                {
+                    if (reader.Completion.IsCompleted)
+                        break;
+                    await FlushAsync().ConfigureAwait(false); // idle: run the partial batch
+                    continue;
+                }
+
+                if (next.Failure is not null)
+                {
+                    failures.Add(next.Failure);
+                }
+                else
+                {
+                    next.Tensor.AsSpan(0, per).CopyTo(batch.AsSpan(images.Count * per, per));
+                    ArrayPool<float>.Shared.Return(next.Tensor!);
+                    images.Add(next.Image);
+                }
+                if (images.Count == size || failures.Count >= size)
+                    await FlushAsync().ConfigureAwait(false);
+            }
+            await FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+
+        async Task FlushAsync()
+        {
+            if (images.Count == 0 && failures.Count == 0)
+                return;
+            var done = new List<EmbeddedImage>(images.Count);
+            if (images.Count > 0)
+            {
+                float[] vectors = _encoder.Encode(batch, images.Count);
+                int dim = _encoder.Dimension;
+                for (int i = 0; i < images.Count; i++)
+                    done.Add(new EmbeddedImage(images[i].Id, vectors.AsSpan(i * dim, dim).ToArray()));
+            }
+            await writer.WriteAsync(new EncodedBatch(done, failures.ToList()), fatal).ConfigureAwait(false);
+            images.Clear();
+            failures.Clear();
+        }
+    }
+
+    /// <summary>The next item, or null when the channel is finished or <paramref name="wait"/> passed first.</summary>
+    static async Task<PreparedImage?> ReadWithin(ChannelReader<PreparedImage> reader, TimeSpan? wait, CancellationToken fatal)
+    {
+        if (reader.TryRead(out PreparedImage? item))
+            return item;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(fatal);
+        if (wait is { } w)
+            timeout.CancelAfter(w);
+        try
+        {
+            while (await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
+                if (reader.TryRead(out item))
+                    return item;
+            return null;
+        }
+        catch (OperationCanceledException) when (!fatal.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    async Task CommitLoopAsync(ChannelReader<EncodedBatch> reader, CancellationToken fatal)
+    {
+        await foreach (EncodedBatch batch in reader.ReadAllAsync(fatal).ConfigureAwait(false))
+        {
+            CommitResult result = _catalog.Commit(Owner, batch.Done, batch.Failed);
+            Progress.AddCommitted(result.Done, result.Failed);
+            if (result.Rejected > 0)
+                _warn($"{result.Rejected} images were taken over by another worker after this one's lease ran out; their results were dropped.");
+        }
+    }
+
+    async Task HeartbeatLoopAsync(CancellationToken token)
+    {
+        TimeSpan every = _options.Lease / 3;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, token).ConfigureAwait(false);
+                _catalog.RenewLeases(Owner, _options.Lease);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    void ReleaseDeadLocalClaims()
+    {
+        foreach (string owner in _catalog.ListLeaseOwners())
+            if (owner != Owner && WorkerIdentity.IsDeadLocalOwner(owner))
+                _catalog.ReleaseClaims(owner);
+    }
+
+    sealed record PreparedImage(ClaimedImage Image, float[]? Tensor, FailedImage? Failure)
+    {
+        public static PreparedImage Failed(ClaimedImage image, string stage, string reason) =>
+            new(image, null, new FailedImage(image.Id, stage, reason));
+    }
+
+    sealed record EncodedBatch(IReadOnlyList<EmbeddedImage> Done, IReadOnlyList<FailedImage> Failed);
+}
