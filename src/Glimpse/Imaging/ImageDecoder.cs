@@ -25,13 +25,10 @@ internal static class ImageDecoder
 
         // NB: the codec takes ownership of the stream and disposes it with itself.
         var stream = new SKMemoryStream(encoded);
-        using SKCodec? codec = SKCodec.Create(stream, out SKCodecResult createResult);
+        using SKCodec? codec = SKCodec.Create(stream, out _);
         if (codec is not null)
             return DecodeWithSkia(codec, options);
         stream.Dispose();
-
-        if (createResult is SKCodecResult.IncompleteInput)
-            throw new ImageDecodeException("truncated image: the header ends early");
         return DecodeWithImageSharp(encoded, options);
     }
 
@@ -95,7 +92,7 @@ internal static class ImageDecoder
         {
             IImageInfo? info = Image.Identify(encoded);
             if (info is null)
-                throw new ImageDecodeException("not a recognised image format");
+                throw Unrecognised(encoded);
             CheckPixelLimit(info.Width, info.Height, options);
 
             using Image<Rgb24> image = Image.Load<Rgb24>(encoded);
@@ -110,7 +107,7 @@ internal static class ImageDecoder
         }
         catch (UnknownImageFormatException)
         {
-            throw new ImageDecodeException("not a recognised image format");
+            throw Unrecognised(encoded);
         }
         catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidOperationException
                                       or ArgumentException or IndexOutOfRangeException or OutOfMemoryException
@@ -118,6 +115,17 @@ internal static class ImageDecoder
         {
             throw new ImageDecodeException($"corrupt image: {OneLine(e.Message)}", e);
         }
+    }
+
+    /// <summary>Tells a cut-off image (a known signature, too little data) from a file that is no image at all.</summary>
+    static ImageDecodeException Unrecognised(byte[] encoded)
+    {
+        ReadOnlySpan<byte> head = encoded;
+        bool known = head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8]) || head.StartsWith((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47]) || head.StartsWith("GIF8"u8)
+                     || head.StartsWith("RIFF"u8) || head.StartsWith("BM"u8) || head.StartsWith("II*\0"u8) || head.StartsWith("MM\0*"u8);
+        return new ImageDecodeException(known
+            ? "truncated or corrupt image: the header cannot be read"
+            : "not a recognised image format");
     }
 
     static void CheckPixelLimit(int width, int height, DecodeOptions options)

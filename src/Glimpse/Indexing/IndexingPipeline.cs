@@ -250,7 +250,7 @@ public sealed class IndexingPipeline
         {
             while (true)
             {
-                PreparedImage? next = await ReadWithin(reader, images.Count > 0 ? PartialBatchWait : null, fatal).ConfigureAwait(false);
+                PreparedImage? next = await ReadWithin(reader, images.Count + failures.Count > 0 ? PartialBatchWait : null, fatal).ConfigureAwait(false);
                 if (next is null)
                 {
                     if (reader.Completion.IsCompleted)

@@ -1,0 +1,203 @@
+using Glimpse.Catalog;
+using Glimpse.Imaging;
+using Glimpse.Indexing;
+using Glimpse.Models;
+using Glimpse.Numpy;
+using Glimpse.Tests.Support;
+
+namespace Glimpse.Tests.Indexing;
+
+// Issue 3, items 3, 5 and 8: end to end through the real pipeline, decoders, ONNX and SQLite.
+public class IndexingPipelineTests : IDisposable
+{
+    readonly TempDir _dir = new();
+
+    static IndexRunSummary Index(string root, string model, IndexingOptions? options = null, List<string>? warnings = null)
+    {
+        using var encoder = new ClipImageEncoder(ModelFolder.Open(model), intraOpThreads: 2);
+        using var catalog = new SqliteCatalog(Path.Combine(root, ".glimpse", "catalog.db"));
+        var pipeline = new IndexingPipeline(catalog, encoder, options ?? new IndexingOptions { BatchSize = 8 }, w => warnings?.Add(w));
+        return pipeline.RunAsync(root, Path.Combine(root, ".glimpse"), CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    static string CatalogOf(string root) => Path.Combine(root, ".glimpse", "catalog.db");
+
+    [Fact]
+    public void Probe_vectors_in_the_catalog_match_the_reference_end_to_end()
+    {
+        string root = _dir.Sub("lib");
+        foreach (string image in SharedFiles.PreprocessImages())
+            File.Copy(image, Path.Combine(root, Path.GetFileName(image)));
+
+        var summary = Index(root, SharedFiles.ProbeImmich);
+
+        Assert.Equal(16, summary.Done);
+        var rows = CatalogReader.ReadAll(CatalogOf(root));
+        CatalogReader.AssertCompleteAndDense(rows);
+        foreach (var row in rows.Values)
+        {
+            float[] expected = NpyFile.Read(Path.Combine(SharedFiles.PreprocessFixtures, Path.ChangeExtension(row.Path, null) + ".probe.npy")).Data;
+            double cos = Vectors.Cosine(row.Vector!, expected);
+            Assert.True(cos >= 0.999, $"{row.Path}: cosine {cos}");
+        }
+    }
+
+    [Fact]
+    public void Malformed_files_end_as_expected_and_every_valid_image_is_indexed()
+    {
+        string root = _dir.Sub("lib");
+        foreach (string file in Directory.EnumerateFiles(SharedFiles.MalformedFixtures))
+            if (Path.GetFileName(file) is not ("README.md" or "expected.tsv"))
+                File.Copy(file, Path.Combine(root, Path.GetFileName(file)));
+        foreach (string image in SharedFiles.PreprocessImages())
+            File.Copy(image, Path.Combine(root, "valid-" + Path.GetFileName(image)));
+
+        var summary = Index(root, SharedFiles.TinyImmich, new IndexingOptions { BatchSize = 8, Lease = TimeSpan.FromSeconds(30) });
+
+        var rows = CatalogReader.ReadAll(CatalogOf(root));
+        Assert.Equal(0, summary.Left);
+        var expectations = File.ReadAllLines(Path.Combine(SharedFiles.MalformedFixtures, "expected.tsv")).Skip(1)
+            .Select(l => l.Split('\t')).ToDictionary(f => f[0], f => f[1]);
+        foreach (var (file, expected) in expectations)
+        {
+            rows.TryGetValue(file, out var row);
+            switch (expected.Split(' ')[0])
+            {
+                case "skipped":
+                    Assert.Null(row);
+                    break;
+                case "decode":
+                    Assert.True(row is { Status: 2 }, $"{file} should be indexed; got {row?.Status} {row?.FailReason}");
+                    break;
+                case "fail":
+                    Assert.True(row is { Status: 3 }, $"{file} should fail; got {row?.Status}");
+                    Assert.False(string.IsNullOrWhiteSpace(row!.FailReason));
+                    Assert.DoesNotContain('\n', row.FailReason);
+                    break;
+                default: // either: indexed, or failed with a reason
+                    Assert.True(row is { Status: 2 } or { Status: 3, FailReason.Length: > 0 }, $"{file}: {row?.Status}");
+                    break;
+            }
+        }
+        Assert.All(rows.Where(r => r.Key.StartsWith("valid-")), r => Assert.Equal(2, r.Value.Status));
+    }
+
+    [Fact]
+    public void Each_kind_of_bad_input_is_recorded_with_its_stage_and_the_run_goes_on()
+    {
+        string root = _dir.Sub("lib");
+        TestImages.Write(root, 6);
+        File.WriteAllBytes(Path.Combine(root, "zero.jpg"), []);
+        byte[] jpeg = File.ReadAllBytes(Path.Combine(SharedFiles.PreprocessFixtures, "01.jpg"));
+        File.WriteAllBytes(Path.Combine(root, "truncated.jpg"), jpeg[..600]);
+        var corrupt = (byte[])jpeg.Clone();
+        new Random(7).NextBytes(corrupt.AsSpan(20, 4000));
+        File.WriteAllBytes(Path.Combine(root, "corrupt.jpg"), corrupt);
+        File.WriteAllText(Path.Combine(root, "notes.png"), "this is text, not a picture");
+        File.Copy(Path.Combine(SharedFiles.PreprocessFixtures, "00.jpg"), Path.Combine(root, "huge.jpg")); // 14.7 MP
+
+        // A file that vanishes after it was registered: registered by hand, never on disk.
+        using (var encoder = new ClipImageEncoder(ModelFolder.Open(SharedFiles.TinyImmich), 1))
+        using (var catalog = new SqliteCatalog(CatalogOf(root)))
+        {
+            catalog.BindModel(encoder.Identity);
+            catalog.Register([new ScannedFile("gone.jpg", 1234, 1)]);
+        }
+
+        var summary = Index(root, SharedFiles.TinyImmich, new IndexingOptions
+        {
+            BatchSize = 4,
+            Decode = DecodeOptions.Default with { MaxMegapixels = 10 },
+        });
+
+        var rows = CatalogReader.ReadAll(CatalogOf(root));
+        Assert.Equal(6, rows.Values.Count(r => r.Status == 2));
+        Assert.Equal(6, summary.Failed);
+        Assert.Equal(("decode", "empty file (0 bytes)"), (rows["zero.jpg"].FailStage, rows["zero.jpg"].FailReason));
+        Assert.Equal("decode", rows["truncated.jpg"].FailStage);
+        Assert.Equal("decode", rows["corrupt.jpg"].FailStage);
+        Assert.Contains("not a recognised image", rows["notes.png"].FailReason);
+        Assert.Contains("over the 10 MP limit", rows["huge.jpg"].FailReason);
+        Assert.Equal(("read", "file vanished before it was read"), (rows["gone.jpg"].FailStage, rows["gone.jpg"].FailReason));
+    }
+
+    [Fact]
+    public void Failed_images_are_retried_only_when_asked_or_when_the_file_changes()
+    {
+        string root = _dir.Sub("lib");
+        TestImages.Write(root, 3);
+        string bad = Path.Combine(root, "bad.jpg");
+        File.WriteAllText(bad, "not a jpeg");
+
+        Assert.Equal(1, Index(root, SharedFiles.TinyImmich).Failed);
+        Assert.Equal(new IndexRunSummary(0, 0, 0, false), Index(root, SharedFiles.TinyImmich));
+        Assert.Equal(1, Index(root, SharedFiles.TinyImmich, new IndexingOptions { RetryFailed = true }).Failed);
+
+        File.Copy(Path.Combine(SharedFiles.PreprocessFixtures, "05.jpg"), bad, overwrite: true);
+        File.SetLastWriteTimeUtc(bad, DateTime.UtcNow.AddMinutes(1));
+        var fixedRun = Index(root, SharedFiles.TinyImmich);
+        Assert.Equal((1, 0), (fixedRun.Done, fixedRun.Failed));
+        CatalogReader.AssertCompleteAndDense(CatalogReader.ReadAll(CatalogOf(root)));
+    }
+
+    [Fact]
+    public void Hidden_files_the_catalog_folder_other_extensions_and_link_loops_are_skipped()
+    {
+        string root = _dir.Sub("lib");
+        TestImages.Write(root, 4);
+        File.Copy(Path.Combine(SharedFiles.PreprocessFixtures, "05.jpg"), Path.Combine(root, ".hidden.jpg"));
+        Directory.CreateDirectory(Path.Combine(root, ".thumbs"));
+        File.Copy(Path.Combine(SharedFiles.PreprocessFixtures, "05.jpg"), Path.Combine(root, ".thumbs", "t.jpg"));
+        File.WriteAllText(Path.Combine(root, "readme.txt"), "hello");
+        Directory.CreateSymbolicLink(Path.Combine(root, "album0", "loop"), root);
+
+        var summary = Index(root, SharedFiles.TinyImmich);
+        var rows = CatalogReader.ReadAll(CatalogOf(root));
+        Assert.Equal(4, summary.Done);
+        Assert.Equal(4, rows.Count);
+        Assert.DoesNotContain(rows.Keys, k => k.Contains("loop") || k.StartsWith('.'));
+    }
+
+    [Fact]
+    public void An_unreadable_folder_is_reported_and_skipped()
+    {
+        if (Posix.GetEuid() == 0)
+        {
+            // Root reads everything: run the real command as 'nobody' instead.
+            string root = _dir.Sub("lib");
+            TestImages.Write(root, 4);
+            string locked = Path.Combine(root, "locked");
+            Directory.CreateDirectory(locked);
+            File.Copy(Path.Combine(SharedFiles.PreprocessFixtures, "05.jpg"), Path.Combine(locked, "x.jpg"));
+            string unreadableFile = Path.Combine(root, "secret.jpg");
+            File.Copy(Path.Combine(SharedFiles.PreprocessFixtures, "05.jpg"), unreadableFile);
+            foreach (string d in Directory.EnumerateDirectories(_dir.Path, "*", SearchOption.AllDirectories).Append(_dir.Path))
+                File.SetUnixFileMode(d, (UnixFileMode)0b111_111_111);
+            foreach (string f in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+                File.SetUnixFileMode(f, (UnixFileMode)0b110_110_110);
+            File.SetUnixFileMode(locked, UnixFileMode.None);
+            File.SetUnixFileMode(unreadableFile, UnixFileMode.None);
+
+            var (code, _, stderr) = CliProcess.Run(["index", root, "--model", SharedFiles.TinyImmich, "--lease", "30"], asUser: 65534);
+            Assert.Contains("skipping folder locked", stderr);
+            Assert.Equal(3, code); // some failed: secret.jpg
+            var rows = CatalogReader.ReadAll(CatalogOf(root));
+            Assert.Equal(("read", "permission denied"), (rows["secret.jpg"].FailStage, rows["secret.jpg"].FailReason));
+            Assert.Equal(4, rows.Values.Count(r => r.Status == 2));
+            File.SetUnixFileMode(locked, (UnixFileMode)0b111_111_111);
+        }
+        else
+        {
+            string root = _dir.Sub("lib");
+            TestImages.Write(root, 2);
+            string locked = _dir.Sub("lib/locked");
+            File.SetUnixFileMode(locked, UnixFileMode.None);
+            var warnings = new List<string>();
+            Assert.Equal(2, Index(root, SharedFiles.TinyImmich, warnings: warnings).Done);
+            Assert.Contains(warnings, w => w.Contains("skipping folder locked"));
+            File.SetUnixFileMode(locked, (UnixFileMode)0b111_111_111);
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
