@@ -1,0 +1,31 @@
+using Glimpse.Bench;
+
+// Benchmarks, not tests: timings go to stdout for the README. Usage:
+//   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--commit-sizes 1000,1000000]
+// Full-size models and image folders are made on demand into the cache (never committed).
+string mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
+string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
+
+string repo = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../.."));
+string shared = Environment.GetEnvironmentVariable("GLIMPSE_SHARED") ?? Path.GetFullPath(Path.Combine(repo, "..", "shared"));
+string cache = Environment.GetEnvironmentVariable("GLIMPSE_BENCH_CACHE")
+               ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "glimpse-bench");
+Directory.CreateDirectory(cache);
+
+if (mode is "pipeline" or "all")
+{
+    string model = Arg("--model", Path.Combine(cache, "vit-b-32"));
+    if (!Directory.Exists(model))
+    {
+        Console.Error.WriteLine($"no model at {model}: make the full-size one with\n  /usr/bin/python3 {shared}/tools/make_clip_shaped_onnx.py {model} --arch vit-b-32 --layout immich --tokenizer {shared}/models/tiny-immich/textual/tokenizer.json\n(needs apt-get install -y python3-torch python3-onnx), or pass --model DIR.");
+        return 2;
+    }
+    string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "96")));
+    PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")));
+}
+if (mode is "commit" or "all")
+{
+    long[] sizes = Arg("--commit-sizes", "1000,1000000").Split(',').Select(long.Parse).ToArray();
+    CommitBench.Run(cache, sizes);
+}
+return 0;
