@@ -17,10 +17,18 @@ try
 {
     ParseResult parsed = root.Parse(args);
     // Signals are ours (StopSignal): indexing must commit before it exits, however long that takes.
-    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is ModelFolderException or CatalogException)
 {
     context.Warn(e.Message);
+    return ExitCodes.Error;
+}
+catch (Exception e)
+{
+    // One line for people; the whole trace only when asked for.
+    context.Warn($"error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}");
+    if (Environment.GetEnvironmentVariable("GLIMPSE_DEBUG") == "1")
+        context.Err.WriteLine(e);
     return ExitCodes.Error;
 }
