@@ -12,11 +12,11 @@ namespace Glimpse.Bench;
 /// </summary>
 internal static class PipelineBench
 {
-    public static void Run(string model, string imagesDir, int batch)
+    public static void Run(string model, string imagesDir, int batch, int workers)
     {
         int cores = Environment.ProcessorCount;
         string[] files = Directory.GetFiles(imagesDir).Order().ToArray();
-        Console.WriteLine($"## pipeline: {files.Length} JPEGs of {imagesDir}, model {model}, {cores} cores, batch {batch}");
+        Console.WriteLine($"## pipeline: {files.Length} JPEGs of {imagesDir}, model {model}, {cores} cores, batch {batch}, {workers} decode workers");
 
         using var encoder = new ClipImageEncoder(ModelFolder.Open(model), cores);
         var pre = new ClipPreprocessor(encoder.Folder.Preprocess);
@@ -49,7 +49,7 @@ internal static class PipelineBench
         try
         {
             using var catalog = new SqliteCatalog(Path.Combine(catalogDir, "catalog.db"));
-            var pipeline = new IndexingPipeline(catalog, encoder, new IndexingOptions { BatchSize = batch });
+            var pipeline = new IndexingPipeline(catalog, encoder, new IndexingOptions { BatchSize = batch, DecodeWorkers = workers });
             IndexRunSummary summary = null!;
             var e2e = Measure.Of(() => summary = pipeline.RunAsync(imagesDir, null, CancellationToken.None).GetAwaiter().GetResult());
             double rate = summary.Done / e2e.WallSeconds;

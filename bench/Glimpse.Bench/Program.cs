@@ -21,7 +21,7 @@ if (mode is "pipeline" or "all")
         return 2;
     }
     string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "96")));
-    PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")));
+    PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")), int.Parse(Arg("--workers", Environment.ProcessorCount.ToString())));
 }
 if (mode is "commit" or "all")
 {
