@@ -52,7 +52,7 @@ public class CrashRecoveryTests : IDisposable
             process.Signal(9);
             process.WaitForExit(TimeSpan.FromSeconds(30));
             kills++;
-            if (File.Exists(catalog))
+            if (HasSchema(catalog))
             {
                 // Between kills the catalog is always consistent: no index twice, no done row without its vector.
                 var partial = CatalogReader.ReadAll(catalog);
@@ -78,7 +78,7 @@ public class CrashRecoveryTests : IDisposable
         string catalog = Path.Combine(_dir.Path, "term.db");
         using var process = CliProcess.Start(IndexArgs(root, catalog));
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!File.Exists(catalog) || CatalogReader.ReadAll(catalog).Values.Count(r => r.Status == 2) == 0)
+        while (CountDone(catalog) == 0)
         {
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "no batch was committed within a minute");
             Thread.Sleep(50);
@@ -138,6 +138,31 @@ public class CrashRecoveryTests : IDisposable
         var rows = CatalogReader.ReadAll(catalog);
         CatalogReader.AssertCompleteAndDense(rows);
         Assert.All(rows.Values, r => Assert.Equal(1, r.Attempts));
+    }
+
+    /// <summary>Done rows so far; 0 while the child has not yet created the file or its schema.</summary>
+    static int CountDone(string catalog)
+    {
+        try
+        {
+            return File.Exists(catalog) ? CatalogReader.ReadAll(catalog).Values.Count(r => r.Status == 2) : 0;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>False when a kill landed before the child created the catalog's tables (an empty file is fine).</summary>
+    static bool HasSchema(string catalog)
+    {
+        if (!File.Exists(catalog))
+            return false;
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={catalog};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE name = 'images'";
+        return (long)cmd.ExecuteScalar()! == 1;
     }
 
     static long DoneOf(string json) =>
