@@ -12,13 +12,13 @@ namespace Glimpse.Bench;
 /// </summary>
 internal static class PipelineBench
 {
-    public static void Run(string model, string imagesDir, int batch, int workers)
+    public static void Run(string model, string imagesDir, int batch, int workers, int threads, int encoders)
     {
         int cores = Environment.ProcessorCount;
         string[] files = Directory.GetFiles(imagesDir).Order().ToArray();
-        Console.WriteLine($"## pipeline: {files.Length} JPEGs of {imagesDir}, model {model}, {cores} cores, batch {batch}, {workers} decode workers");
+        Console.WriteLine($"## pipeline: {files.Length} JPEGs of {imagesDir}, model {model}, {cores} cores, batch {batch}, {workers} decoders, {encoders} inference calls at once x {threads} ORT threads");
 
-        using var encoder = new ClipImageEncoder(ModelFolder.Open(model), cores);
+        using var encoder = new ClipImageEncoder(ModelFolder.Open(model), threads);
         var pre = new ClipPreprocessor(encoder.Folder.Preprocess);
         var shrinkOff = new ClipPreprocessor(encoder.Folder.Preprocess, DecodeOptions.Default with { ShrinkOnLoad = false });
 
@@ -33,14 +33,15 @@ internal static class PipelineBench
         Console.WriteLine($"decode+preprocess, shrink-on-load : {decodeCpu * 1000,8:0.0} CPU-ms/image");
         Console.WriteLine($"decode+preprocess, full decode    : {fullCpu * 1000,8:0.0} CPU-ms/image  (shrink = {decodeCpu / fullCpu:0.00} of full)");
 
-        // Model only: the same batch over and over.
+        // Model only: the same batch over and over, as many calls at once as the pipeline makes.
         var batchBuffer = new float[batch * pre.TensorLength];
         for (int i = 0; i < batch; i++)
             tensor.CopyTo(batchBuffer.AsSpan(i * pre.TensorLength));
         encoder.Encode(batchBuffer, batch); // warm-up
         int rounds = Math.Max(2, 256 / batch);
-        var modelRun = Measure.Of(() => { for (int r = 0; r < rounds; r++) encoder.Encode(batchBuffer, batch); });
-        int modelImages = rounds * batch;
+        var modelRun = Measure.Of(() => Parallel.For(0, encoders, new ParallelOptions { MaxDegreeOfParallelism = encoders },
+            _ => { for (int r = 0; r < rounds; r++) encoder.Encode(batchBuffer, batch); }));
+        int modelImages = rounds * batch * encoders;
         double modelCpu = modelRun.CpuSeconds / modelImages;
         Console.WriteLine($"model only                        : {modelImages / modelRun.WallSeconds,8:0.0} images/s, {modelCpu * 1000:0.0} CPU-ms/image");
 
@@ -49,7 +50,7 @@ internal static class PipelineBench
         try
         {
             using var catalog = new SqliteCatalog(Path.Combine(catalogDir, "catalog.db"));
-            var pipeline = new IndexingPipeline(catalog, encoder, new IndexingOptions { BatchSize = batch, DecodeWorkers = workers });
+            var pipeline = new IndexingPipeline(catalog, encoder, new IndexingOptions { BatchSize = batch, DecodeWorkers = workers, EncodeWorkers = encoders });
             IndexRunSummary summary = null!;
             var e2e = Measure.Of(() => summary = pipeline.RunAsync(imagesDir, null, CancellationToken.None).GetAwaiter().GetResult());
             double rate = summary.Done / e2e.WallSeconds;

@@ -2,6 +2,7 @@ using Glimpse.Bench;
 
 // Benchmarks, not tests: timings go to stdout for the README. Usage:
 //   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--commit-sizes 1000,1000000]
+//   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
 // Full-size models and image folders are made on demand into the cache (never committed).
 string mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
@@ -21,7 +22,13 @@ if (mode is "pipeline" or "all")
         return 2;
     }
     string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "96")));
-    PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")), int.Parse(Arg("--workers", Environment.ProcessorCount.ToString())));
+    PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")), int.Parse(Arg("--workers", Environment.ProcessorCount.ToString())),
+        int.Parse(Arg("--threads", Environment.ProcessorCount.ToString())), int.Parse(Arg("--encoders", "1")));
+}
+if (mode is "memory")
+{
+    // One N per process: dotnet run ... -- memory --count 1000, then --count 20000.
+    MemoryBench.Run(Arg("--model", Path.Combine(shared, "models", "tiny-immich")), cache, int.Parse(Arg("--count", "1000")));
 }
 if (mode is "commit" or "all")
 {

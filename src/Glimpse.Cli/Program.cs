@@ -11,6 +11,8 @@ var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a phot
     StatusCommand.Create(context),
     FailedCommand.Create(context),
     PreprocessCommand.Create(context),
+    PruneCommand.Create(context),
+    ForgetCommand.Create(context),
 };
 
 try

@@ -20,14 +20,16 @@ internal static class IndexCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Images per inference call and per commit. Larger batches use more memory for little speed on a CPU.", DefaultValueFactory = _ => 32 };
         var workers = new Option<int>("--workers") { Description = "Decode threads. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads for the model. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var encoders = new Option<int>("--encoders") { Description = "Inference calls at once on the one model (each with --threads threads). 1 is fastest on small machines; try cores/4 with --threads 4 on large ones.", DefaultValueFactory = _ => 1 };
         var lease = new Option<int>("--lease") { Description = "Seconds a claim stays with a process that stops renewing it (a crashed one on another machine). Short leases hand work over sooner but renew more often.", DefaultValueFactory = _ => 120 };
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Try failed images again (otherwise a failure is retried only when its file changes)." };
         var maxMegapixels = new Option<double>("--max-megapixels") { Description = "Refuse images larger than this (decompression-bomb guard).", DefaultValueFactory = _ => DecodeOptions.Default.MaxMegapixels };
+        var allowMassDelete = new Option<bool>("--allow-mass-delete") { Description = "Let this scan mark a whole folder of 1000+ images, or the whole library, missing (otherwise refused: an unmounted drive looks the same)." };
         var noShrink = new Option<bool>("--no-shrink-on-load") { Description = "Decode JPEGs at full size (slower; for comparison).", Hidden = true };
 
         var command = new Command("index", "Embed every image under ROOT into the catalog. Safe to stop (Ctrl-C), kill or run twice at once; run it again to continue or to pick up changes.")
         {
-            root, catalog, model, batchSize, workers, threads, lease, retryFailed, maxMegapixels, noShrink, json,
+            root, catalog, model, batchSize, workers, threads, encoders, lease, retryFailed, allowMassDelete, maxMegapixels, noShrink, json,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -42,9 +44,9 @@ internal static class IndexCommand
                 cli.Warn("no model given: pass --model DIR, a CLIP ONNX model folder (Immich or Hugging Face layout).");
                 return ExitCodes.Usage;
             }
-            if (parse.GetValue(batchSize) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(threads) < 1 || parse.GetValue(lease) < 3)
+            if (parse.GetValue(batchSize) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(threads) < 1 || parse.GetValue(encoders) < 1 || parse.GetValue(lease) < 3)
             {
-                cli.Warn("--batch-size, --workers and --threads must be at least 1, and --lease at least 3 seconds.");
+                cli.Warn("--batch-size, --workers, --threads and --encoders must be at least 1, and --lease at least 3 seconds.");
                 return ExitCodes.Usage;
             }
 
@@ -52,8 +54,10 @@ internal static class IndexCommand
             {
                 BatchSize = parse.GetValue(batchSize),
                 DecodeWorkers = parse.GetValue(workers),
+                EncodeWorkers = parse.GetValue(encoders),
                 Lease = TimeSpan.FromSeconds(parse.GetValue(lease)),
                 RetryFailed = parse.GetValue(retryFailed),
+                AllowMassDelete = parse.GetValue(allowMassDelete),
                 Decode = DecodeOptions.Default with { MaxMegapixels = parse.GetValue(maxMegapixels), ShrinkOnLoad = !parse.GetValue(noShrink) },
             };
             string catalogPath = CliContext.CatalogPath(rootPath, parse.GetValue(catalog));
@@ -83,11 +87,13 @@ internal static class IndexCommand
     {
         if (json)
         {
-            cli.WriteJson(new { s.Done, s.Failed, s.Left, s.Stopped, Seconds = Math.Round(elapsed.TotalSeconds, 1), Catalog = catalogPath });
+            cli.WriteJson(new { s.Done, s.Reused, s.Failed, s.Left, s.Missing, s.Stopped, Seconds = Math.Round(elapsed.TotalSeconds, 1), Catalog = catalogPath });
             return;
         }
         double rate = elapsed.TotalSeconds > 0 ? s.Done / elapsed.TotalSeconds : 0;
-        cli.Out.WriteLine($"embedded {s.Done} images ({rate:0.0}/s), {s.Failed} failed, {s.Left} left, in {ProgressDisplay.FormatDuration(elapsed.TotalSeconds)}; catalog {catalogPath}");
+        string reused = s.Reused > 0 ? $" ({s.Reused} moved or copied: vector reused)" : "";
+        string missing = s.Missing > 0 ? $", {s.Missing} gone (marked missing)" : "";
+        cli.Out.WriteLine($"embedded {s.Done} images{reused} ({rate:0.0}/s), {s.Failed} failed{missing}, {s.Left} left, in {ProgressDisplay.FormatDuration(elapsed.TotalSeconds)}; catalog {catalogPath}");
         if (s.Failed > 0)
             cli.Out.WriteLine("see 'glimpse failed' for the reasons.");
     }

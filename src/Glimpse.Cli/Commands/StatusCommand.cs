@@ -28,7 +28,7 @@ internal static class StatusCommand
                 cli.WriteJson(new
                 {
                     Catalog = store.Location,
-                    s.Total, s.Done, s.Pending, InProgress = s.Claimed, s.Failed,
+                    s.Total, s.Done, s.Pending, InProgress = s.Claimed, s.Failed, s.Missing,
                     FailedByReason = s.FailedByReason.Select(f => new { f.Stage, f.Reason, f.Count }),
                     ImagesPerSecond = Math.Round(s.RecentImagesPerSecond, 2),
                     EtaSeconds = etaSeconds is { } e ? Math.Round(e) : (double?)null,
@@ -43,7 +43,7 @@ internal static class StatusCommand
             o.WriteLine(store.Model is { } m
                 ? $"model     {m.Name} ({m.Dimension}-d, visual sha256 {m.VisualSha256[..12]})"
                 : "model     none yet");
-            o.WriteLine($"images    {s.Total} total: {s.Done} done, {s.Pending} pending, {s.Claimed} in progress, {s.Failed} failed");
+            o.WriteLine($"images    {s.Total} total: {s.Done} done, {s.Pending} pending, {s.Claimed} in progress, {s.Failed} failed" + (s.Missing > 0 ? $", {s.Missing} missing" : ""));
             o.WriteLine(s.RecentImagesPerSecond > 0
                 ? $"rate      {s.RecentImagesPerSecond:0.0} images/s (last 2 min), ETA {ProgressDisplay.FormatDuration(etaSeconds!.Value)}"
                 : "rate      idle (nothing committed in the last 2 min)");

@@ -7,7 +7,7 @@ public sealed record ScannedFile(string Path, long Size, long MtimeNs);
 public sealed record ClaimedImage(long Id, string Path, long Size, long MtimeNs);
 
 /// <summary>An image's finished vector, ready to commit.</summary>
-public sealed record EmbeddedImage(long Id, float[] Vector);
+public sealed record EmbeddedImage(long Id, float[] Vector, string? ContentHash = null);
 
 /// <summary>An image that could not be embedded: the stage that failed (read, decode, encode) and a one-line reason.</summary>
 public sealed record FailedImage(long Id, string Stage, string Reason);
@@ -24,12 +24,16 @@ public sealed record RegisterResult(int NewOrChanged, int Unchanged);
 /// <summary>What a batch commit changed. Rows whose lease this worker no longer held are <see cref="Rejected"/>.</summary>
 public sealed record CommitResult(int Done, int Failed, int Rejected);
 
+/// <summary>What the end of a complete scan found gone: rows newly marked missing.</summary>
+public sealed record ScanCompletion(int NewlyMissing);
+
 /// <summary>Totals for <c>glimpse status</c>.</summary>
 public sealed record CatalogStats(
     long Pending,
     long Claimed,
     long Done,
     long Failed,
+    long Missing,
     IReadOnlyList<(string Stage, string Reason, long Count)> FailedByReason,
     double RecentImagesPerSecond,
     long StorageBytes)

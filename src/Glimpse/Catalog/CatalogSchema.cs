@@ -9,7 +9,7 @@ namespace Glimpse.Catalog;
 /// </summary>
 internal static class CatalogSchema
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     // Vectors live in their own table keyed by image id: claims and status updates touch only the
     // narrow images rows, and a 2 KB blob never sits in the pages a claim scans.
@@ -47,7 +47,13 @@ internal static class CatalogSchema
         INSERT INTO catalog_info(key, value) VALUES ('next_embedding_index', '0');
         """;
 
-    static readonly string[] Migrations = [Version1];
+    // v2: content identity (moved and copied files reuse their vector) and the 'missing' status.
+    const string Version2 = """
+        ALTER TABLE images ADD COLUMN content_hash TEXT;  -- XXH3-64 of the file's bytes, hex, set when embedded
+        CREATE INDEX images_content ON images(content_hash) WHERE content_hash IS NOT NULL;
+        """;
+
+    static readonly string[] Migrations = [Version1, Version2];
 
     public static void Migrate(SqliteConnection connection, string location)
     {

@@ -20,6 +20,27 @@ public interface ICatalog : IDisposable
     /// <exception cref="CatalogException">The catalog holds vectors of another model.</exception>
     void BindModel(ModelIdentity model);
 
+    /// <summary>Starts a scan: every path passed to <see cref="Register"/> until <see cref="CompleteScan"/> counts as seen.</summary>
+    void BeginScan();
+
+    /// <summary>
+    /// Ends a complete scan: rows not seen (outside <paramref name="unreadableFolders"/>) become
+    /// <see cref="ImageStatus.Missing"/>. Refuses, changing nothing, when that would take a whole
+    /// folder of at least <paramref name="massDeleteThreshold"/> images (or everything) at once,
+    /// as when a drive is unmounted, unless <paramref name="allowMassDelete"/>.
+    /// </summary>
+    /// <exception cref="CatalogException">A mass deletion was refused.</exception>
+    ScanCompletion CompleteScan(IReadOnlyCollection<string> unreadableFolders, bool allowMassDelete, int massDeleteThreshold = 1000);
+
+    /// <summary>Deletes missing rows and their vectors; returns how many.</summary>
+    int PruneMissing();
+
+    /// <summary>Deletes the rows (and vectors) whose paths match; '*' and '?' are wildcards, a folder takes what is under it.</summary>
+    int Forget(string pattern);
+
+    /// <summary>The stored vector of an image with this content (done or missing), for a moved or copied file; null if none.</summary>
+    float[]? FindVectorByContent(string contentHash, long size);
+
     /// <summary>Adds new files and resets changed ones (size or mtime differ) to pending. Unchanged rows are not written.</summary>
     RegisterResult Register(IReadOnlyList<ScannedFile> files);
 

@@ -7,4 +7,7 @@ public enum ImageStatus
     Claimed = 1,
     Done = 2,
     Failed = 3,
+
+    /// <summary>Not found by the last complete scan. Kept, vector and all, until <c>glimpse prune</c>, so a moved file reuses its vector.</summary>
+    Missing = 4,
 }

@@ -21,17 +21,22 @@ public sealed partial class SqliteCatalog
         {
             using var tx = _db.BeginTransaction(deferred: false);
             // A changed file (size or mtime differ) goes back to pending, failures and all; an
-            // unchanged one is not written, so a rescan of a settled library writes nothing.
+            // unchanged one is not written, so a rescan of a settled library writes nothing. A
+            // missing file that is back unchanged is done again with the vector it kept.
             using var upsert = Command("""
                 INSERT INTO images(path, size, mtime_ns, status) VALUES ($path, $size, $mtime, 0)
                 ON CONFLICT(path) DO UPDATE SET
-                    size = excluded.size, mtime_ns = excluded.mtime_ns, status = 0,
+                    status = CASE WHEN images.status = 4 AND images.size = excluded.size AND images.mtime_ns = excluded.mtime_ns
+                                  AND images.embedding_index IS NOT NULL THEN 2 ELSE 0 END,
+                    size = excluded.size, mtime_ns = excluded.mtime_ns,
                     lease_owner = NULL, lease_until = NULL, fail_stage = NULL, fail_reason = NULL, attempts = 0
-                WHERE images.size <> excluded.size OR images.mtime_ns <> excluded.mtime_ns
+                WHERE images.size <> excluded.size OR images.mtime_ns <> excluded.mtime_ns OR images.status = 4
                 """, tx);
             var path = upsert.Parameters.Add("$path", SqliteType.Text);
             var size = upsert.Parameters.Add("$size", SqliteType.Integer);
             var mtime = upsert.Parameters.Add("$mtime", SqliteType.Integer);
+            using var seen = _scanning ? Command("INSERT OR IGNORE INTO temp.scan_seen(path) VALUES ($path)", tx) : null;
+            var seenPath = seen?.Parameters.Add("$path", SqliteType.Text);
             int changed = 0;
             foreach (var file in files)
             {
@@ -39,6 +44,11 @@ public sealed partial class SqliteCatalog
                 size.Value = file.Size;
                 mtime.Value = file.MtimeNs;
                 changed += upsert.ExecuteNonQuery();
+                if (seen is not null)
+                {
+                    seenPath!.Value = file.Path;
+                    seen.ExecuteNonQuery();
+                }
             }
             tx.Commit();
             return new RegisterResult(changed, files.Count - changed);

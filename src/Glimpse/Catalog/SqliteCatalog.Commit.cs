@@ -25,12 +25,13 @@ public sealed partial class SqliteCatalog
             using var markDone = Command("""
                 UPDATE images SET status = 2, embedding_index = COALESCE(embedding_index, $next),
                     lease_owner = NULL, lease_until = NULL, fail_stage = NULL, fail_reason = NULL,
-                    attempts = attempts + 1, done_at = $now
+                    attempts = attempts + 1, done_at = $now, content_hash = COALESCE($hash, content_hash)
                 WHERE id = $id AND status = 1 AND lease_owner = $owner
                 RETURNING embedding_index
                 """, tx, ("$now", now), ("$owner", owner));
             var doneId = markDone.Parameters.Add("$id", SqliteType.Integer);
             var nextParam = markDone.Parameters.Add("$next", SqliteType.Integer);
+            var hashParam = markDone.Parameters.Add("$hash", SqliteType.Text);
 
             using var putVector = Command("""
                 INSERT INTO vectors(image_id, vector) VALUES ($id, $vector)
@@ -44,6 +45,7 @@ public sealed partial class SqliteCatalog
             {
                 doneId.Value = image.Id;
                 nextParam.Value = next;
+                hashParam.Value = (object?)image.ContentHash ?? DBNull.Value;
                 object? index = markDone.ExecuteScalar();
                 if (index is null)
                 {

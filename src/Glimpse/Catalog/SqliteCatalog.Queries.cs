@@ -9,13 +9,13 @@ public sealed partial class SqliteCatalog
     {
         lock (_lock)
         {
-            var counts = new long[4];
+            var counts = new long[5];
             using (var cmd = Command("SELECT status, COUNT(*) FROM images GROUP BY status"))
             using (var reader = cmd.ExecuteReader())
                 while (reader.Read())
                 {
                     int status = reader.GetInt32(0);
-                    if (status is >= 0 and < 4)
+                    if (status is >= 0 and < 5)
                         counts[status] = reader.GetInt64(1);
                 }
 
@@ -36,7 +36,7 @@ public sealed partial class SqliteCatalog
             double rate = seconds > 0 ? recent / seconds : 0;
 
             long bytes = new[] { "", "-wal" }.Select(s => new FileInfo(Location + s)).Where(f => f.Exists).Sum(f => f.Length);
-            return new CatalogStats(counts[0], counts[1], counts[2], counts[3], reasons, rate, bytes);
+            return new CatalogStats(counts[0], counts[1], counts[2], counts[3], counts[4], reasons, rate, bytes);
         }
     }
 

@@ -16,6 +16,7 @@ public sealed partial class SqliteCatalog : ICatalog
     readonly Lock _lock = new();
     readonly TimeProvider _clock;
     bool _disposed;
+    bool _scanning;
 
     public SqliteCatalog(string path) : this(path, TimeProvider.System) { }
 

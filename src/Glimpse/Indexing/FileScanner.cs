@@ -20,6 +20,9 @@ internal sealed class FileScanner
         _warn = warn;
     }
 
+    /// <summary>Folders (relative to the root) the walk could not read: their indexed images are not "gone".</summary>
+    public List<string> UnreadableFolders { get; } = [];
+
     public IEnumerable<ScannedFile> Scan(CancellationToken cancellationToken)
     {
         var visited = new HashSet<string>(StringComparer.Ordinal) { RealPath(_root) };
@@ -37,6 +40,7 @@ internal sealed class FileScanner
             catch (Exception e) when (e is UnauthorizedAccessException or IOException)
             {
                 _warn($"skipping folder {Relative(dir)}: {e.Message}");
+                UnreadableFolders.Add(Relative(dir));
                 continue;
             }
 

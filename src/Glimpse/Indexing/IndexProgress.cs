@@ -6,7 +6,7 @@ namespace Glimpse.Indexing;
 /// </summary>
 public sealed class IndexProgress
 {
-    long _found, _newOrChanged, _done, _failed, _left;
+    long _found, _newOrChanged, _done, _failed, _left, _missing, _reused;
     volatile bool _scanComplete;
 
     /// <summary>Image files the scan has seen so far.</summary>
@@ -25,6 +25,16 @@ public sealed class IndexProgress
     public long Left => Math.Max(0, Interlocked.Read(ref _left));
 
     public bool ScanComplete => _scanComplete;
+
+    /// <summary>Indexed images the scan no longer found (marked missing).</summary>
+    public long Missing => Interlocked.Read(ref _missing);
+
+    /// <summary>Images whose vector was reused from the same content at another path (moved or copied): no inference.</summary>
+    public long Reused => Interlocked.Read(ref _reused);
+
+    internal void AddMissing(long count) => Interlocked.Add(ref _missing, count);
+
+    internal void AddReused(long count) => Interlocked.Add(ref _reused, count);
 
     internal void AddFound(long files, long newOrChanged)
     {

@@ -1,4 +1,8 @@
 namespace Glimpse.Indexing;
 
-/// <summary>What one <c>glimpse index</c> run did: images it embedded and failed, what is left, and whether it was stopped early.</summary>
-public sealed record IndexRunSummary(long Done, long Failed, long Left, bool Stopped);
+/// <summary>
+/// What one <c>glimpse index</c> run did: images it embedded (<see cref="Reused"/> of them by
+/// reusing the vector of a moved or copied file) and failed, what is left, images the scan found
+/// gone, and whether it was stopped early.
+/// </summary>
+public sealed record IndexRunSummary(long Done, long Failed, long Left, bool Stopped, long Reused = 0, long Missing = 0);

@@ -12,6 +12,14 @@ public sealed record IndexingOptions
     public int DecodeWorkers { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
+    /// Inference calls running at once on the one shared session. One call whose ONNX Runtime
+    /// threads span every core measured best on 2 cores (bench/); several calls with fewer
+    /// threads each can suit machines where one call does not scale to all cores. Each call in
+    /// flight holds one batch of tensors. The default is 1.
+    /// </summary>
+    public int EncodeWorkers { get; init; } = 1;
+
+    /// <summary>
     /// Batches claimed ahead of the model, so it never waits on one slow file. Each batch of
     /// 224² tensors in flight holds about 19 MB. The default is 3.
     /// </summary>
@@ -26,6 +34,12 @@ public sealed record IndexingOptions
 
     /// <summary>Set failed images back to pending before starting. The default is false: failures are not retried until the file changes.</summary>
     public bool RetryFailed { get; init; }
+
+    /// <summary>
+    /// Let a scan mark a whole folder of images (or the whole library) missing at once. Off by
+    /// default, so an unmounted drive does not look like deleting everything.
+    /// </summary>
+    public bool AllowMassDelete { get; init; }
 
     public DecodeOptions Decode { get; init; } = DecodeOptions.Default;
 }

@@ -62,8 +62,9 @@ public sealed class IndexingPipeline
 
         int batch = _options.BatchSize;
         var claims = Channel.CreateBounded<ClaimedImage>(new BoundedChannelOptions(batch * _options.LookaheadBatches) { SingleWriter = true });
-        var prepared = Channel.CreateBounded<PreparedImage>(new BoundedChannelOptions(batch * 2) { SingleReader = true });
-        var encoded = Channel.CreateBounded<EncodedBatch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        int encoders = Math.Max(1, _options.EncodeWorkers);
+        var prepared = Channel.CreateBounded<PreparedImage>(new BoundedChannelOptions(batch * (encoders + 1)) { SingleReader = encoders == 1 });
+        var encoded = Channel.CreateBounded<EncodedBatch>(new BoundedChannelOptions(encoders + 1) { SingleReader = true, SingleWriter = encoders == 1 });
 
         // 'fatal' stops everything at once (an exception somewhere); 'stopping' is the user's stop
         // plus fatal, and only ends the stages that take new work.
@@ -81,7 +82,11 @@ public sealed class IndexingPipeline
             .ToArray();
         stages.AddRange(decoders);
         stages.Add(Task.WhenAll(decoders).ContinueWith(_ => prepared.Writer.TryComplete(), TaskScheduler.Default));
-        stages.Add(Task.Run(() => EncodeLoopAsync(prepared.Reader, encoded.Writer, fatal.Token)));
+        var encodeLoops = Enumerable.Range(0, encoders)
+            .Select(_ => Task.Run(() => EncodeLoopAsync(prepared.Reader, encoded.Writer, fatal.Token)))
+            .ToArray();
+        stages.AddRange(encodeLoops);
+        stages.Add(Task.WhenAll(encodeLoops).ContinueWith(_ => encoded.Writer.TryComplete(), TaskScheduler.Default));
         stages.Add(Task.Run(() => CommitLoopAsync(encoded.Reader, fatal.Token)));
         Task heartbeat = Task.Run(() => HeartbeatLoopAsync(heartbeatStop.Token));
 
@@ -98,7 +103,7 @@ public sealed class IndexingPipeline
 
         long left = _catalog.GetStats().Left;
         Progress.SetLeft(left);
-        return new IndexRunSummary(Progress.Done, Progress.Failed, left, stop.IsCancellationRequested);
+        return new IndexRunSummary(Progress.Done, Progress.Failed, left, stop.IsCancellationRequested, Progress.Reused, Progress.Missing);
     }
 
     /// <summary>Waits for every stage; the first one to fail cancels the rest, and its exception is thrown.</summary>
@@ -126,6 +131,7 @@ public sealed class IndexingPipeline
         {
             var scanner = new FileScanner(root, excludedDir, _warn);
             var chunk = new List<ScannedFile>(RegisterChunk);
+            _catalog.BeginScan();
             foreach (ScannedFile file in scanner.Scan(token))
             {
                 chunk.Add(file);
@@ -133,6 +139,14 @@ public sealed class IndexingPipeline
                     Flush();
             }
             Flush();
+
+            // Only a scan that saw the whole tree may say what is gone.
+            ScanCompletion completion = _catalog.CompleteScan(scanner.UnreadableFolders, _options.AllowMassDelete);
+            if (completion.NewlyMissing > 0)
+            {
+                Progress.AddMissing(completion.NewlyMissing);
+                _warn($"{completion.NewlyMissing} indexed images are gone from the folder: marked missing ('glimpse prune' removes them).");
+            }
 
             void Flush()
             {
@@ -204,7 +218,7 @@ public sealed class IndexingPipeline
         }
     }
 
-    PreparedImage Prepare(string root, ClaimedImage image)
+    internal PreparedImage Prepare(string root, ClaimedImage image)
     {
         byte[] encoded;
         try
@@ -224,11 +238,17 @@ public sealed class IndexingPipeline
             return PreparedImage.Failed(image, "read", ImageDecoder.OneLine(e.Message));
         }
 
+        // Content identity, from the bytes read for decoding anyway: a moved or copied file
+        // takes the vector its content already has, with no decoding or inference.
+        string hash = Convert.ToHexStringLower(BitConverter.GetBytes(System.IO.Hashing.XxHash3.HashToUInt64(encoded)));
+        if (_catalog.FindVectorByContent(hash, encoded.Length) is { } known && known.Length == _encoder.Dimension)
+            return new PreparedImage(image, null, null) { Reused = known, ContentHash = hash };
+
         float[] tensor = ArrayPool<float>.Shared.Rent(_preprocessor.TensorLength);
         try
         {
             _preprocessor.Preprocess(encoded, tensor.AsSpan(0, _preprocessor.TensorLength));
-            return new PreparedImage(image, tensor, null);
+            return new PreparedImage(image, tensor, null) { ContentHash = hash };
         }
         catch (Exception e)
         {
@@ -244,55 +264,55 @@ public sealed class IndexingPipeline
         int per = _preprocessor.TensorLength;
         int size = _options.BatchSize;
         float[] batch = new float[size * per];
-        var images = new List<ClaimedImage>(size);
+        var images = new List<PreparedImage>(size);
+        var reused = new List<EmbeddedImage>();
         var failures = new List<FailedImage>();
-        try
+        while (true)
         {
-            while (true)
+            PreparedImage? next = await ReadWithin(reader, images.Count + failures.Count + reused.Count > 0 ? PartialBatchWait : null, fatal).ConfigureAwait(false);
+            if (next is null)
             {
-                PreparedImage? next = await ReadWithin(reader, images.Count + failures.Count > 0 ? PartialBatchWait : null, fatal).ConfigureAwait(false);
-                if (next is null)
-                {
-                    if (reader.Completion.IsCompleted)
-                        break;
-                    await FlushAsync().ConfigureAwait(false); // idle: run the partial batch
-                    continue;
-                }
-
-                if (next.Failure is not null)
-                {
-                    failures.Add(next.Failure);
-                }
-                else
-                {
-                    next.Tensor.AsSpan(0, per).CopyTo(batch.AsSpan(images.Count * per, per));
-                    ArrayPool<float>.Shared.Return(next.Tensor!);
-                    images.Add(next.Image);
-                }
-                if (images.Count == size || failures.Count >= size)
-                    await FlushAsync().ConfigureAwait(false);
+                if (reader.Completion.IsCompleted)
+                    break;
+                await FlushAsync().ConfigureAwait(false); // idle: run the partial batch
+                continue;
             }
-            await FlushAsync().ConfigureAwait(false);
+
+            if (next.Failure is not null)
+            {
+                failures.Add(next.Failure);
+            }
+            else if (next.Reused is not null)
+            {
+                reused.Add(new EmbeddedImage(next.Image.Id, next.Reused, next.ContentHash));
+            }
+            else
+            {
+                next.Tensor.AsSpan(0, per).CopyTo(batch.AsSpan(images.Count * per, per));
+                ArrayPool<float>.Shared.Return(next.Tensor!);
+                images.Add(next);
+            }
+            if (images.Count == size || failures.Count + reused.Count >= size)
+                await FlushAsync().ConfigureAwait(false);
         }
-        finally
-        {
-            writer.TryComplete();
-        }
+        await FlushAsync().ConfigureAwait(false);
 
         async Task FlushAsync()
         {
-            if (images.Count == 0 && failures.Count == 0)
+            if (images.Count == 0 && failures.Count == 0 && reused.Count == 0)
                 return;
-            var done = new List<EmbeddedImage>(images.Count);
+            var done = new List<EmbeddedImage>(images.Count + reused.Count);
+            done.AddRange(reused);
             if (images.Count > 0)
             {
                 float[] vectors = _encoder.Encode(batch, images.Count);
                 int dim = _encoder.Dimension;
                 for (int i = 0; i < images.Count; i++)
-                    done.Add(new EmbeddedImage(images[i].Id, vectors.AsSpan(i * dim, dim).ToArray()));
+                    done.Add(new EmbeddedImage(images[i].Image.Id, vectors.AsSpan(i * dim, dim).ToArray(), images[i].ContentHash));
             }
-            await writer.WriteAsync(new EncodedBatch(done, failures.ToList()), fatal).ConfigureAwait(false);
+            await writer.WriteAsync(new EncodedBatch(done, failures.ToList(), reused.Count), fatal).ConfigureAwait(false);
             images.Clear();
+            reused.Clear();
             failures.Clear();
         }
     }
@@ -324,6 +344,7 @@ public sealed class IndexingPipeline
         {
             CommitResult result = _catalog.Commit(Owner, batch.Done, batch.Failed);
             Progress.AddCommitted(result.Done, result.Failed);
+            Progress.AddReused(Math.Min(batch.Reused, result.Done));
             if (result.Rejected > 0)
                 _warn($"{result.Rejected} images were taken over by another worker after this one's lease ran out; their results were dropped.");
         }
@@ -352,11 +373,15 @@ public sealed class IndexingPipeline
                 _catalog.ReleaseClaims(owner);
     }
 
-    sealed record PreparedImage(ClaimedImage Image, float[]? Tensor, FailedImage? Failure)
+    internal sealed record PreparedImage(ClaimedImage Image, float[]? Tensor, FailedImage? Failure)
     {
+        /// <summary>The vector of the same content found in the catalog (a moved or copied file).</summary>
+        public float[]? Reused { get; init; }
+        public string? ContentHash { get; init; }
+
         public static PreparedImage Failed(ClaimedImage image, string stage, string reason) =>
             new(image, null, new FailedImage(image.Id, stage, reason));
     }
 
-    sealed record EncodedBatch(IReadOnlyList<EmbeddedImage> Done, IReadOnlyList<FailedImage> Failed);
+    sealed record EncodedBatch(IReadOnlyList<EmbeddedImage> Done, IReadOnlyList<FailedImage> Failed, int Reused);
 }

@@ -96,14 +96,6 @@ public class IndexingPipelineTests : IDisposable
         File.WriteAllText(Path.Combine(root, "notes.png"), "this is text, not a picture");
         File.Copy(Path.Combine(SharedFiles.PreprocessFixtures, "00.jpg"), Path.Combine(root, "huge.jpg")); // 14.7 MP
 
-        // A file that vanishes after it was registered: registered by hand, never on disk.
-        using (var encoder = new ClipImageEncoder(ModelFolder.Open(SharedFiles.TinyImmich), 1))
-        using (var catalog = new SqliteCatalog(CatalogOf(root)))
-        {
-            catalog.BindModel(encoder.Identity);
-            catalog.Register([new ScannedFile("gone.jpg", 1234, 1)]);
-        }
-
         var summary = Index(root, SharedFiles.TinyImmich, new IndexingOptions
         {
             BatchSize = 4,
@@ -112,13 +104,25 @@ public class IndexingPipelineTests : IDisposable
 
         var rows = CatalogReader.ReadAll(CatalogOf(root));
         Assert.Equal(6, rows.Values.Count(r => r.Status == 2));
-        Assert.Equal(6, summary.Failed);
+        Assert.Equal(5, summary.Failed);
         Assert.Equal(("decode", "empty file (0 bytes)"), (rows["zero.jpg"].FailStage, rows["zero.jpg"].FailReason));
         Assert.Equal("decode", rows["truncated.jpg"].FailStage);
         Assert.Equal("decode", rows["corrupt.jpg"].FailStage);
         Assert.Contains("not a recognised image", rows["notes.png"].FailReason);
         Assert.Contains("over the 10 MP limit", rows["huge.jpg"].FailReason);
-        Assert.Equal(("read", "file vanished before it was read"), (rows["gone.jpg"].FailStage, rows["gone.jpg"].FailReason));
+    }
+
+    [Fact]
+    public void A_file_that_vanishes_between_claim_and_read_fails_at_the_read_stage()
+    {
+        string root = _dir.Sub("lib");
+        using var encoder = new ClipImageEncoder(ModelFolder.Open(SharedFiles.TinyImmich), 1);
+        using var catalog = new SqliteCatalog(CatalogOf(root));
+        var pipeline = new IndexingPipeline(catalog, encoder, new IndexingOptions());
+
+        var prepared = pipeline.Prepare(root, new ClaimedImage(7, "gone.jpg", 1234, 1));
+
+        Assert.Equal(new FailedImage(7, "read", "file vanished before it was read"), prepared.Failure);
     }
 
     [Fact]

@@ -1,0 +1,114 @@
+using Microsoft.Data.Sqlite;
+
+namespace Glimpse.Catalog;
+
+/// <summary>Rescans: what the folder no longer has, moved and copied files, prune and forget.</summary>
+public sealed partial class SqliteCatalog
+{
+    public void BeginScan()
+    {
+        lock (_lock)
+        {
+            // A temp table lives in this connection's temp store, never in the catalog file: an
+            // unchanged rescan writes nothing to the catalog itself.
+            Execute("CREATE TEMP TABLE IF NOT EXISTS scan_seen(path TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.scan_seen;");
+            _scanning = true;
+        }
+    }
+
+    public ScanCompletion CompleteScan(IReadOnlyCollection<string> unreadableFolders, bool allowMassDelete, int massDeleteThreshold = 1000)
+    {
+        lock (_lock)
+        {
+            if (!_scanning)
+                throw new InvalidOperationException("CompleteScan needs a BeginScan first.");
+            _scanning = false;
+            using var tx = _db.BeginTransaction(deferred: false);
+            var gone = new List<(long Id, string Path)>();
+            using (var cmd = Command("""
+                SELECT id, path FROM images WHERE status <> 4 AND path NOT IN (SELECT path FROM temp.scan_seen)
+                """, tx))
+            using (var reader = cmd.ExecuteReader())
+                while (reader.Read())
+                {
+                    string path = reader.GetString(1);
+                    if (!unreadableFolders.Any(f => path.StartsWith(f + "/", StringComparison.Ordinal)))
+                        gone.Add((reader.GetInt64(0), path));
+                }
+
+            if (gone.Count > 0 && !allowMassDelete)
+                RefuseMassDeletion(gone.Select(g => g.Path).ToList(), massDeleteThreshold, tx);
+
+            using var mark = Command("UPDATE images SET status = 4, lease_owner = NULL, lease_until = NULL WHERE id = $id", tx);
+            var id = mark.Parameters.Add("$id", SqliteType.Integer);
+            foreach (var (rowId, _) in gone)
+            {
+                id.Value = rowId;
+                mark.ExecuteNonQuery();
+            }
+            Execute("DELETE FROM temp.scan_seen", tx);
+            tx.Commit();
+            return new ScanCompletion(gone.Count);
+        }
+    }
+
+    /// <summary>
+    /// An unmounted drive or a folder that vanished looks exactly like mass deletion. Refuse when
+    /// everything would go, or when a top-level folder with at least the threshold of indexed
+    /// images would be emptied.
+    /// </summary>
+    void RefuseMassDeletion(List<string> gone, int threshold, SqliteTransaction tx)
+    {
+        long present = Scalar("SELECT COUNT(*) FROM images WHERE status <> 4", tx);
+        if (gone.Count == present && present >= Math.Min(threshold, 10))
+            throw new CatalogException(
+                $"the scan found none of the {present} indexed images: is the library's drive mounted? Nothing was marked missing. " +
+                "If they really are gone, run again with --allow-mass-delete.");
+
+        foreach (var folder in gone.Where(p => p.Contains('/')).GroupBy(p => p[..p.IndexOf('/')]).Where(g => g.Count() >= threshold))
+        {
+            long inFolder = Scalar("SELECT COUNT(*) FROM images WHERE status <> 4 AND path >= $lo AND path < $hi", tx,
+                ("$lo", folder.Key + "/"), ("$hi", folder.Key + "0")); // '0' sorts right after '/'
+            if (folder.Count() == inFolder)
+                throw new CatalogException(
+                    $"the folder '{folder.Key}' held {inFolder} indexed images and is now empty or unreachable. Nothing was marked missing. " +
+                    "If they really are gone, run again with --allow-mass-delete.");
+        }
+    }
+
+    public int PruneMissing()
+    {
+        lock (_lock)
+            return Execute("DELETE FROM images WHERE status = 4"); // vectors go with them (ON DELETE CASCADE)
+    }
+
+    public int Forget(string pattern)
+    {
+        string glob = pattern.Replace('\\', '/').TrimEnd('/');
+        lock (_lock)
+        {
+            using var tx = _db.BeginTransaction(deferred: false);
+            int removed = Execute("DELETE FROM images WHERE path GLOB $glob OR path GLOB $under", tx,
+                ("$glob", glob), ("$under", glob + "/*"));
+            tx.Commit();
+            return removed;
+        }
+    }
+
+    public float[]? FindVectorByContent(string contentHash, long size)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("""
+                SELECT v.vector FROM images i JOIN vectors v ON v.image_id = i.id
+                WHERE i.content_hash = $hash AND i.size = $size AND i.status IN (2, 4)
+                LIMIT 1
+                """, null, ("$hash", contentHash), ("$size", size));
+            if (cmd.ExecuteScalar() is not byte[] blob)
+                return null;
+            var vector = new float[blob.Length / 4];
+            Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
+            return vector;
+        }
+    }
+}
