@@ -13,6 +13,8 @@ var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a phot
     PreprocessCommand.Create(context),
     PruneCommand.Create(context),
     ForgetCommand.Create(context),
+    VerifyCommand.Create(context),
+    ExportCommand.Create(context),
 };
 
 try

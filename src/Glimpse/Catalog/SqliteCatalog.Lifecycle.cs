@@ -79,7 +79,28 @@ public sealed partial class SqliteCatalog
     public int PruneMissing()
     {
         lock (_lock)
-            return Execute("DELETE FROM images WHERE status = 4"); // vectors go with them (ON DELETE CASCADE)
+        {
+            using var tx = _db.BeginTransaction(deferred: false);
+            CountRemovals("status = 4", null, tx);
+            int removed = Execute("DELETE FROM images WHERE status = 4", tx); // vectors go with them (ON DELETE CASCADE)
+            tx.Commit();
+            return removed;
+        }
+    }
+
+    /// <summary>
+    /// Keeps a count of removed images that held an embedding_index, so verify can tell the holes
+    /// removals leave from holes that should not be there.
+    /// </summary>
+    void CountRemovals(string where, (string, object?)[]? parameters, SqliteTransaction tx)
+    {
+        long holes = Scalar($"SELECT COUNT(*) FROM images WHERE embedding_index IS NOT NULL AND ({where})", tx, parameters ?? []);
+        if (holes == 0)
+            return;
+        Execute("""
+            INSERT INTO catalog_info(key, value) VALUES ('removed_images', $n)
+            ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + $n
+            """, tx, ("$n", holes));
     }
 
     public int Forget(string pattern)
@@ -88,8 +109,9 @@ public sealed partial class SqliteCatalog
         lock (_lock)
         {
             using var tx = _db.BeginTransaction(deferred: false);
-            int removed = Execute("DELETE FROM images WHERE path GLOB $glob OR path GLOB $under", tx,
-                ("$glob", glob), ("$under", glob + "/*"));
+            (string, object?)[] args = [("$glob", glob), ("$under", glob + "/*")];
+            CountRemovals("path GLOB $glob OR path GLOB $under", args, tx);
+            int removed = Execute("DELETE FROM images WHERE path GLOB $glob OR path GLOB $under", tx, args);
             tx.Commit();
             return removed;
         }

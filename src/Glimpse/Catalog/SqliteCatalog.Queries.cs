@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace Glimpse.Catalog;
 
 public sealed partial class SqliteCatalog
@@ -55,23 +57,35 @@ public sealed partial class SqliteCatalog
 
     public IEnumerable<StoredVector> ReadVectors()
     {
-        // Materialised under the lock: callers may enumerate slowly while indexing goes on.
-        lock (_lock)
+        // Its own read connection: WAL gives it one consistent snapshot while indexing goes on,
+        // and a slow reader (an export of a million vectors) holds no lock of ours.
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var db = new SqliteConnection(new SqliteConnectionStringBuilder
         {
-            using var cmd = Command("""
-                SELECT i.id, i.path, i.embedding_index, v.vector FROM images i JOIN vectors v ON v.image_id = i.id
-                WHERE i.status = 2 ORDER BY i.embedding_index
-                """);
-            using var reader = cmd.ExecuteReader();
-            var rows = new List<StoredVector>();
-            while (reader.Read())
-            {
-                byte[] blob = reader.GetFieldValue<byte[]>(3);
-                var vector = new float[blob.Length / 4];
-                Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
-                rows.Add(new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), vector));
-            }
-            return rows;
+            DataSource = Location, Mode = SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 60,
+        }.ToString());
+        db.Open();
+        using var tx = db.BeginTransaction(deferred: true); // one snapshot for the whole read
+        using var cmd = db.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            SELECT i.id, i.path, i.embedding_index, v.vector FROM images i JOIN vectors v ON v.image_id = i.id
+            WHERE i.status = 2 ORDER BY i.embedding_index
+            """;
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            byte[] blob = reader.GetFieldValue<byte[]>(3);
+            var vector = new float[blob.Length / 4];
+            Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
+            yield return new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), vector);
         }
+    }
+
+    /// <summary>Done images (those <see cref="ReadVectors"/> returns) right now.</summary>
+    public long CountDone()
+    {
+        lock (_lock)
+            return Scalar("SELECT COUNT(*) FROM images WHERE status = 2");
     }
 }
