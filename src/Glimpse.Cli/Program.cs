@@ -15,6 +15,7 @@ var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a phot
     ForgetCommand.Create(context),
     VerifyCommand.Create(context),
     ExportCommand.Create(context),
+    ImportCommand.Create(context),
 };
 
 try

@@ -62,6 +62,15 @@ public interface ICatalog : IDisposable
     /// </summary>
     CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed);
 
+    /// <summary>
+    /// Adopts vectors made elsewhere (an old-layout index): each file is stored as done with its
+    /// vector and a new embedding_index, in one transaction. Files already in the catalog are left alone.
+    /// </summary>
+    int Adopt(IReadOnlyList<(ScannedFile File, float[] Vector)> images);
+
+    /// <summary>Registers files as pending with a note of why (e.g. an import found their vector broken).</summary>
+    void RegisterPending(IReadOnlyList<(ScannedFile File, string Reason)> images);
+
     /// <summary>Sets every failed image back to pending (<c>--retry-failed</c>).</summary>
     int ResetFailed();
 
