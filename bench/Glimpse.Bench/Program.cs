@@ -3,6 +3,7 @@ using Glimpse.Bench;
 // Benchmarks, not tests: timings go to stdout for the README. Usage:
 //   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--commit-sizes 1000,1000000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
+//   dotnet run -c Release --project bench/Glimpse.Bench -- rescan --count 100000
 // Full-size models and image folders are made on demand into the cache (never committed).
 string mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
@@ -30,6 +31,8 @@ if (mode is "memory")
     // One N per process: dotnet run ... -- memory --count 1000, then --count 20000.
     MemoryBench.Run(Arg("--model", Path.Combine(shared, "models", "tiny-immich")), cache, int.Parse(Arg("--count", "1000")));
 }
+if (mode is "rescan")
+    RescanBench.Run(Arg("--model", Path.Combine(shared, "models", "tiny-immich")), cache, int.Parse(Arg("--count", "100000")));
 if (mode is "commit" or "all")
 {
     long[] sizes = Arg("--commit-sizes", "1000,1000000").Split(',').Select(long.Parse).ToArray();
