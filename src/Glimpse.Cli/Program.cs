@@ -16,6 +16,9 @@ var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a phot
     VerifyCommand.Create(context),
     ExportCommand.Create(context),
     ImportCommand.Create(context),
+    SearchCommand.CreateSearch(context),
+    SearchCommand.CreateSimilar(context),
+    TokenizeCommand.Create(context),
 };
 
 try

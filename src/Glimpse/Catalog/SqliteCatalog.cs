@@ -76,13 +76,21 @@ public sealed partial class SqliteCatalog : ICatalog
                          {
                              ("name", model.Name), ("dimension", model.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                              ("visual_sha256", model.VisualSha256), ("preprocess", model.Preprocess),
-                         })
+                         }.Concat(model.Folder is null ? [] : new[] { ("folder", model.Folder) }))
                     Execute("INSERT INTO catalog_info(key, value) VALUES ($k, $v)", tx, ("$k", ModelKeyPrefix + key), ("$v", value));
                 tx.Commit();
                 Model = model;
                 return;
             }
 
+            if (stored.IsCompatibleWith(model) && model.Folder is not null && model.Folder != stored.Folder)
+            {
+                Execute("""
+                    INSERT INTO catalog_info(key, value) VALUES ('model.folder', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                    """, tx, ("$v", model.Folder));
+                tx.Commit();
+                stored = stored with { Folder = model.Folder };
+            }
             if (!stored.IsCompatibleWith(model))
                 throw new CatalogException(
                     $"{Location} holds {stored.Dimension}-d vectors of model '{stored.Name}' (visual sha256 {stored.VisualSha256[..12]}…), " +
@@ -101,7 +109,10 @@ public sealed partial class SqliteCatalog : ICatalog
                 values[reader.GetString(0)[ModelKeyPrefix.Length..]] = reader.GetString(1);
         if (!values.TryGetValue("visual_sha256", out string? sha))
             return null;
-        return new ModelIdentity(values["name"], int.Parse(values["dimension"], System.Globalization.CultureInfo.InvariantCulture), sha, values["preprocess"]);
+        return new ModelIdentity(values["name"], int.Parse(values["dimension"], System.Globalization.CultureInfo.InvariantCulture), sha, values["preprocess"])
+        {
+            Folder = values.GetValueOrDefault("folder"),
+        };
     }
 
     long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();

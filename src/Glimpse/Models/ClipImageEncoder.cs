@@ -50,7 +50,7 @@ public sealed class ClipImageEncoder : IDisposable
         try
         {
             (_inputName, _outputName, Dimension) = InspectSession(_session, folder);
-            Identity = new ModelIdentity(folder.Name, Dimension, Sha256Of(folder.VisualModelPath), folder.Preprocess.Describe());
+            Identity = new ModelIdentity(folder.Name, Dimension, Sha256Of(folder.VisualModelPath), folder.Preprocess.Describe()) { Folder = folder.Path };
         }
         catch
         {

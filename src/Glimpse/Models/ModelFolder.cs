@@ -11,8 +11,11 @@ namespace Glimpse.Models;
 /// </summary>
 public sealed class ModelFolder
 {
-    ModelFolder(string path, ModelLayout layout, string visualModel, string? textualModel, PreprocessConfig preprocess, int? configDim)
+    ModelFolder(string path, ModelLayout layout, string visualModel, string? textualModel, PreprocessConfig preprocess, int? configDim,
+        string tokenizer = "", int contextLength = 77)
     {
+        TokenizerPath = tokenizer;
+        ContextLength = contextLength;
         Path = path;
         Layout = layout;
         VisualModelPath = visualModel;
@@ -30,6 +33,12 @@ public sealed class ModelFolder
     public string VisualModelPath { get; }
     public string? TextualModelPath { get; }
     public PreprocessConfig Preprocess { get; }
+
+    /// <summary>The CLIP tokenizer.json of the text encoder (it may be missing: only text search needs it).</summary>
+    public string TokenizerPath { get; }
+
+    /// <summary>Tokens per text, from config.json (77 for CLIP).</summary>
+    public int ContextLength { get; }
 
     /// <summary>The embedding size config.json declares, if it does; the encoder checks it against the .onnx.</summary>
     public int? ConfigEmbeddingDim { get; }
@@ -69,10 +78,12 @@ public sealed class ModelFolder
                     $"visual/preprocess_cfg.json in {dir} asks for resize_mode '{other}'; Glimpse supports 'shortest' and 'squash'."),
             },
         };
-        int? dim = TryReadJson(dir, "config.json")?["embed_dim"]?.GetValue<int>();
+        JsonObject? config = TryReadJson(dir, "config.json");
+        int? dim = config?["embed_dim"]?.GetValue<int>();
+        int context = config?["text_cfg"]?["context_length"]?.GetValue<int>() ?? 77;
         string textual = System.IO.Path.Combine(dir, "textual", "model.onnx");
         return new ModelFolder(dir, ModelLayout.Immich, System.IO.Path.Combine(dir, "visual", "model.onnx"),
-            File.Exists(textual) ? textual : null, preprocess, dim);
+            File.Exists(textual) ? textual : null, preprocess, dim, System.IO.Path.Combine(dir, "textual", "tokenizer.json"), context);
     }
 
     static ModelFolder OpenHuggingFace(string dir)
@@ -94,9 +105,10 @@ public sealed class ModelFolder
         };
         JsonObject? config = TryReadJson(dir, "config.json");
         int? dim = config?["projection_dim"]?.GetValue<int>();
+        int context = config?["text_config"]?["max_position_embeddings"]?.GetValue<int>() ?? 77;
         string textual = System.IO.Path.Combine(dir, "onnx", "text_model.onnx");
         return new ModelFolder(dir, ModelLayout.HuggingFace, System.IO.Path.Combine(dir, "onnx", "vision_model.onnx"),
-            File.Exists(textual) ? textual : null, preprocess, dim);
+            File.Exists(textual) ? textual : null, preprocess, dim, System.IO.Path.Combine(dir, "tokenizer.json"), context);
     }
 
     static int ReadSize(JsonNode? node, string file, string key) => node switch

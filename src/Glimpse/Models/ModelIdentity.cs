@@ -7,6 +7,9 @@ namespace Glimpse.Models;
 /// </summary>
 public sealed record ModelIdentity(string Name, int Dimension, string VisualSha256, string Preprocess)
 {
+    /// <summary>Where the model folder was when it last indexed: search finds the text encoder there without --model.</summary>
+    public string? Folder { get; init; }
+
     /// <summary>True when vectors of <paramref name="other"/> can sit beside ours (the name alone may differ).</summary>
     public bool IsCompatibleWith(ModelIdentity other) =>
         Dimension == other.Dimension && VisualSha256 == other.VisualSha256 && Preprocess == other.Preprocess;

@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Glimpse.Catalog;
+using Glimpse.Models;
+using Glimpse.Search;
+
+namespace Glimpse.Cli.Commands;
+
+/// <summary><c>glimpse search [ROOT] QUERY...</c> and <c>glimpse similar [ROOT] PATH</c>.</summary>
+internal static class SearchCommand
+{
+    sealed record Output(Option<int> Limit, Option<int> Offset, Option<float?> MinScore, Option<bool> Json, Option<bool> Paths);
+
+    static Output AddOutputOptions(Command command)
+    {
+        var o = new Output(
+            new Option<int>("--limit", "-n") { Description = "How many results.", DefaultValueFactory = _ => 10 },
+            new Option<int>("--offset") { Description = "Skip this many results first (paging).", DefaultValueFactory = _ => 0 },
+            new Option<float?>("--min-score") { Description = "Only results at least this similar (cosine, -1..1)." },
+            CommonOptions.Json(),
+            new Option<bool>("--paths") { Description = "Print only the paths, one per line (for pipes)." });
+        command.Options.Add(o.Limit);
+        command.Options.Add(o.Offset);
+        command.Options.Add(o.MinScore);
+        command.Options.Add(o.Json);
+        command.Options.Add(o.Paths);
+        return o;
+    }
+
+    public static Command CreateSearch(CliContext cli)
+    {
+        var words = new Argument<string[]>("QUERY") { Description = "[ROOT] then the query: text, image files, or both combined: \"dog\" + beach.jpg - \"people\" (2:dog weighs a term twice).", Arity = ArgumentArity.ZeroOrMore };
+        var image = new Option<string?>("--image") { Description = "Search by this example image." };
+        var catalog = CommonOptions.Catalog();
+        var model = CommonOptions.Model();
+        model.Description = "The model folder. Default: the folder the catalog was indexed with.";
+        var command = new Command("search", "Search the library by text, by example image, or by a weighted combination. Sees every batch committed so far, also while indexing runs.")
+        {
+            words, image, catalog, model,
+        };
+        var output = AddOutputOptions(command);
+        command.SetAction(parse =>
+        {
+            var args = parse.GetValue(words)!.ToList();
+            string root = ".";
+            if (args.Count >= 2 && Directory.Exists(args[0]))
+            {
+                root = args[0];
+                args.RemoveAt(0);
+            }
+            if (parse.GetValue(image) is { } example)
+                args.AddRange(args.Count > 0 ? ["+", example] : [example]);
+            var terms = QueryTerm.Parse(args, File.Exists);
+            if (terms.Count == 0)
+            {
+                cli.Warn("nothing to search for: give a text, an image (--image PATH) or both.");
+                return ExitCodes.Usage;
+            }
+
+            using var store = cli.OpenExisting(root, parse.GetValue(catalog));
+            if (store is null)
+                return ExitCodes.Error;
+            string? folderPath = parse.GetValue(model) ?? store.Model?.Folder;
+            if (folderPath is null || !Directory.Exists(folderPath))
+            {
+                cli.Warn(store.Model is null
+                    ? "the catalog has no vectors yet: run 'glimpse index' first."
+                    : $"the model folder the catalog was indexed with ({store.Model.Folder ?? "unknown"}) is not there: pass --model DIR.");
+                return ExitCodes.Usage;
+            }
+            var folder = ModelFolder.Open(folderPath);
+
+            var clock = Stopwatch.StartNew();
+            VectorSet set = VectorSet.Load(store);
+            using var embedder = new QueryEmbedder(folder);
+            float[] query = embedder.Embed(terms);
+            if (query.Length != set.Dimension && set.Count > 0)
+            {
+                cli.Warn($"the model makes {query.Length}-d vectors but the catalog holds {set.Dimension}-d ones: pass the --model the catalog was indexed with.");
+                return ExitCodes.Usage;
+            }
+            var hits = ExactSearch.Search(set, query, parse.GetValue(output.Limit), parse.GetValue(output.Offset), parse.GetValue(output.MinScore) ?? float.NegativeInfinity);
+            Print(cli, store, set, hits, parse, output, clock.Elapsed);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command CreateSimilar(CliContext cli)
+    {
+        var args = new Argument<string[]>("PATH") { Description = "[ROOT] then an indexed image (its stored vector is used: no inference).", Arity = ArgumentArity.OneOrMore };
+        var catalog = CommonOptions.Catalog();
+        var command = new Command("similar", "Images most like an indexed one, from its stored vector.") { args, catalog };
+        var output = AddOutputOptions(command);
+        command.SetAction(parse =>
+        {
+            var values = parse.GetValue(args)!;
+            string root = values.Length >= 2 ? values[0] : ".";
+            string target = values[^1];
+            using var store = cli.OpenExisting(root, parse.GetValue(catalog));
+            if (store is null)
+                return ExitCodes.Error;
+            string relative = Path.GetRelativePath(Path.GetFullPath(root), Path.GetFullPath(target)).Replace('\\', '/');
+            var clock = Stopwatch.StartNew();
+            VectorSet set = VectorSet.Load(store);
+            int row = Array.IndexOf(set.Paths, relative);
+            if (row < 0)
+                row = Array.IndexOf(set.Paths, target.Replace('\\', '/'));
+            if (row < 0)
+            {
+                cli.Warn($"{target} is not an indexed image of {Path.GetFullPath(root)}.");
+                return ExitCodes.Usage;
+            }
+            var hits = ExactSearch.Search(set, set.Row(row), parse.GetValue(output.Limit), parse.GetValue(output.Offset),
+                parse.GetValue(output.MinScore) ?? float.NegativeInfinity, new HashSet<int> { row });
+            Print(cli, store, set, hits, parse, output, clock.Elapsed);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    static void Print(CliContext cli, SqliteCatalog store, VectorSet set, IReadOnlyList<SearchHit> hits, ParseResult parse, Output output, TimeSpan elapsed)
+    {
+        CatalogStats stats = store.GetStats();
+        if (stats.Left > 0 || set.Count == 0)
+            cli.Warn($"searched {set.Count} indexed images; {stats.Left} not indexed yet.");
+        if (parse.GetValue(output.Json))
+            cli.WriteJson(new { Searched = set.Count, Pending = stats.Left, Milliseconds = Math.Round(elapsed.TotalMilliseconds, 1), Results = hits.Select(h => new { h.Path, Score = Math.Round(h.Score, 5) }) });
+        else if (parse.GetValue(output.Paths))
+            foreach (var h in hits)
+                cli.Out.WriteLine(h.Path);
+        else
+            foreach (var h in hits)
+                cli.Out.WriteLine($"{h.Score:0.0000}  {h.Path}");
+    }
+}

@@ -1,0 +1,4 @@
+namespace Glimpse.Search;
+
+/// <summary>One result: the image's path (relative to the library root), its row in the set, and the cosine similarity.</summary>
+public sealed record SearchHit(string Path, int Row, float Score);
