@@ -43,7 +43,8 @@ internal static class SearchCommand
         {
             var args = parse.GetValue(words)!.ToList();
             string root = ".";
-            if (args.Count >= 2 && Directory.Exists(args[0]))
+            // The first word is the library root when it names a folder (a query is rarely one).
+            if (args.Count >= 1 && Directory.Exists(args[0]))
             {
                 root = args[0];
                 args.RemoveAt(0);
