@@ -19,6 +19,7 @@ var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a phot
     SearchCommand.CreateSearch(context),
     SearchCommand.CreateSimilar(context),
     TokenizeCommand.Create(context),
+    DuplicatesCommand.Create(context),
 };
 
 try

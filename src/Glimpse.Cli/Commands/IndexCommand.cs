@@ -72,6 +72,9 @@ internal static class IndexCommand
             await using (new ProgressDisplay(pipeline.Progress, cli.Err, cli.ErrIsTerminal))
                 summary = await pipeline.RunAsync(rootPath, Path.GetDirectoryName(catalogPath), stop.Token);
 
+            // Keep an ANN index, where there is one, current: only what this run committed is added.
+            if (!summary.Stopped && summary.Done > 0 && Glimpse.Search.AnnIndex.IsUsable(store))
+                Glimpse.Search.AnnIndex.Update(store);
             Report(cli, summary, catalogPath, clock.Elapsed, parse.GetValue(json));
             if (summary.Stopped)
             {

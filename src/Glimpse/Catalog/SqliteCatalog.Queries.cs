@@ -88,4 +88,47 @@ public sealed partial class SqliteCatalog
         lock (_lock)
             return Scalar("SELECT COUNT(*) FROM images WHERE status = 2");
     }
+
+    /// <summary>Done images committed at or after <paramref name="sinceMs"/> (unix ms), through the done_at index.</summary>
+    public IReadOnlyList<StoredVector> ReadVectorsSince(long sinceMs)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("""
+                SELECT i.id, i.path, i.embedding_index, v.vector FROM images i JOIN vectors v ON v.image_id = i.id
+                WHERE i.done_at >= $since AND i.status = 2
+                """, null, ("$since", sinceMs));
+            using var reader = cmd.ExecuteReader();
+            var rows = new List<StoredVector>();
+            while (reader.Read())
+            {
+                byte[] blob = reader.GetFieldValue<byte[]>(3);
+                var vector = new float[blob.Length / 4];
+                Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
+                rows.Add(new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), vector));
+            }
+            return rows;
+        }
+    }
+
+    /// <summary>Paths of the given images that are done now (others are left out: gone, changed or removed).</summary>
+    public IReadOnlyDictionary<long, string> DonePaths(IEnumerable<long> imageIds)
+    {
+        lock (_lock)
+        {
+            var result = new Dictionary<long, string>();
+            using var cmd = Command("SELECT path FROM images WHERE id = $id AND status = 2");
+            var id = cmd.Parameters.Add("$id", SqliteType.Integer);
+            foreach (long imageId in imageIds.Distinct())
+            {
+                id.Value = imageId;
+                if (cmd.ExecuteScalar() is string path)
+                    result[imageId] = path;
+            }
+            return result;
+        }
+    }
+
+    /// <summary>Now, on the catalog's clock (unix ms).</summary>
+    internal long ClockMs() => NowMs();
 }

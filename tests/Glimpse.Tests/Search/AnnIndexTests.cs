@@ -1,0 +1,118 @@
+using Glimpse.Catalog;
+using Glimpse.Models;
+using Glimpse.Search;
+using Glimpse.Tests.Support;
+
+namespace Glimpse.Tests.Search;
+
+// Issue 5, items 4 and 5: the HNSW index beside the catalog, incremental and never stale; near-duplicates.
+public class AnnIndexTests : IDisposable
+{
+    const int Dim = 64;
+    readonly TempDir _dir = new();
+
+    /// <summary>Clustered unit vectors, like CLIP embeddings of a photo library (HNSW on uniform noise is meaningless).</summary>
+    static float[][] Clustered(int count, int seed, int clusters = 40)
+    {
+        var random = new Random(seed);
+        var centres = Enumerable.Range(0, clusters).Select(_ => Enumerable.Range(0, Dim).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
+        return Enumerable.Range(0, count).Select(_ =>
+        {
+            float[] c = centres[random.Next(clusters)];
+            var v = c.Select(x => x + (float)(random.NextDouble() - 0.5) * 0.6f).ToArray();
+            ClipImageEncoder.NormalizeInPlace(v);
+            return v;
+        }).ToArray();
+    }
+
+    SqliteCatalog CatalogWith(float[][] vectors, int firstName = 0)
+    {
+        var catalog = new SqliteCatalog(Path.Combine(_dir.Path, "c.db"));
+        catalog.BindModel(new ModelIdentity("m", Dim, new string('a', 64), "p"));
+        Add(catalog, vectors, firstName);
+        return catalog;
+    }
+
+    static void Add(SqliteCatalog catalog, float[][] vectors, int firstName) =>
+        catalog.Adopt(vectors.Select((v, i) => (new ScannedFile($"p{firstName + i:D6}.jpg", 1, 1), v)).ToList());
+
+    [Fact]
+    public void Ann_results_agree_with_exact_search_on_clustered_vectors()
+    {
+        var vectors = Clustered(3000, 1);
+        using var catalog = CatalogWith(vectors);
+        var update = AnnIndex.Update(catalog);
+        Assert.True(update.Rebuilt);
+        Assert.Equal(3000, update.Total);
+
+        VectorSet set = VectorSet.Load(catalog);
+        var queries = Clustered(50, 2);
+        double recall = queries.Average(q =>
+        {
+            var exact = ExactSearch.Search(set, q, 10).Select(h => h.Path).ToHashSet();
+            return AnnIndex.Search(catalog, q, 10).Count(h => exact.Contains(h.Path)) / 10.0;
+        });
+        Assert.True(recall >= 0.9, $"recall@10 {recall:0.00}");
+
+        // Scores are cosine similarities, like exact search's.
+        var top = AnnIndex.Search(catalog, vectors[7], 1).Single();
+        Assert.Equal("p000007.jpg", top.Path);
+        Assert.Equal(1f, top.Score, 3);
+    }
+
+    [Fact]
+    public void Vectors_committed_after_the_last_update_are_found_and_then_added_incrementally()
+    {
+        using var catalog = CatalogWith(Clustered(500, 3));
+        AnnIndex.Update(catalog);
+        var fresh = Clustered(20, 4);
+        Add(catalog, fresh, 500);
+
+        // Not yet in the index, found anyway by the exact pass over what came after it.
+        Assert.Equal("p000505.jpg", AnnIndex.Search(catalog, fresh[5], 1).Single().Path);
+
+        var update = AnnIndex.Update(catalog);
+        Assert.False(update.Rebuilt);
+        Assert.InRange(update.Added, 20, 520); // what came after the last update, with a minute's overlap
+        Assert.Equal(520, update.Total);
+    }
+
+    [Fact]
+    public void Removed_images_never_come_back_and_a_model_change_rebuilds()
+    {
+        var vectors = Clustered(400, 5);
+        using var catalog = CatalogWith(vectors);
+        AnnIndex.Update(catalog);
+        catalog.Forget("p000009.jpg");
+        Assert.DoesNotContain(AnnIndex.Search(catalog, vectors[9], 5), h => h.Path == "p000009.jpg");
+
+        string meta = AnnIndex.PathFor(catalog) + ".json";
+        File.WriteAllText(meta, File.ReadAllText(meta).Replace(new string('a', 64), new string('b', 64)));
+        Assert.False(AnnIndex.IsUsable(catalog));
+        Assert.True(AnnIndex.Update(catalog).Rebuilt);
+        Assert.Equal(399, AnnIndex.Update(catalog).Total);
+    }
+
+    [Fact]
+    public void Near_duplicates_are_grouped_the_same_by_exact_and_ann_neighbours()
+    {
+        var vectors = Clustered(300, 6, clusters: 300).ToList();
+        // Plant a group of three near-copies of vector 10 and a pair of copies of vector 20.
+        var random = new Random(7);
+        float[] Jitter(float[] v) { var c = v.Select(x => x + (float)(random.NextDouble() - 0.5) * 0.02f).ToArray(); ClipImageEncoder.NormalizeInPlace(c); return c; }
+        vectors.AddRange([Jitter(vectors[10]), Jitter(vectors[10]), Jitter(vectors[20])]);
+        using var catalog = CatalogWith(vectors.ToArray());
+
+        var exact = NearDuplicates.Find(catalog, 0.98f, useAnn: false);
+        AnnIndex.Update(catalog);
+        var ann = NearDuplicates.Find(catalog, 0.98f, useAnn: true);
+
+        Assert.Equal(2, exact.Count);
+        Assert.Equal(["p000010.jpg", "p000300.jpg", "p000301.jpg"], exact[0].Paths);
+        Assert.Equal(["p000020.jpg", "p000302.jpg"], exact[1].Paths);
+        Assert.True(exact.All(g => g.LowestLink >= 0.98f));
+        Assert.Equal(exact.Select(g => g.Paths), ann.Select(g => g.Paths));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
