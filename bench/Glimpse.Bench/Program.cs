@@ -4,6 +4,7 @@ using Glimpse.Bench;
 //   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--commit-sizes 1000,1000000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- rescan --count 100000
+//   dotnet run -c Release --project bench/Glimpse.Bench -- search [--exact-sizes 100000,1000000] [--ann-size 100000]
 // Full-size models and image folders are made on demand into the cache (never committed).
 string mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
@@ -30,6 +31,11 @@ if (mode is "memory")
 {
     // One N per process: dotnet run ... -- memory --count 1000, then --count 20000.
     MemoryBench.Run(Arg("--model", Path.Combine(shared, "models", "tiny-immich")), cache, int.Parse(Arg("--count", "1000")));
+}
+if (mode is "search")
+{
+    int[] exactSizes = Arg("--exact-sizes", "100000,1000000").Split(',').Select(int.Parse).ToArray();
+    SearchBench.Run(repo, shared, cache, exactSizes, int.Parse(Arg("--ann-size", "100000")), Path.Combine(cache, "vit-b-32"));
 }
 if (mode is "rescan")
     RescanBench.Run(Arg("--model", Path.Combine(shared, "models", "tiny-immich")), cache, int.Parse(Arg("--count", "100000")));

@@ -14,8 +14,8 @@ public sealed partial class SqliteCatalog
 
         lock (_lock)
         {
-            long now = NowMs();
             using var tx = _db.BeginTransaction(deferred: false);
+            long now = NowMs(); // under the write lock: done_at follows commit order
             long next = long.Parse(ReadInfo("next_embedding_index", tx), System.Globalization.CultureInfo.InvariantCulture);
             using var insert = Command("""
                 INSERT INTO images(path, size, mtime_ns, status, embedding_index, attempts, done_at) VALUES ($path, $size, $mtime, 2, $index, 1, $now)

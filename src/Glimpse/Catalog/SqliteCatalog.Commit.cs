@@ -14,11 +14,13 @@ public sealed partial class SqliteCatalog
 
         lock (_lock)
         {
-            long now = NowMs();
             // One IMMEDIATE transaction holds the vectors, their embedding_index and the status
             // change: a reader or a crash sees all of the batch or none of it. Every statement is
             // an index lookup or an append, so the cost does not grow with the catalog.
             using var tx = _db.BeginTransaction(deferred: false);
+            // NB: read the clock only once the write lock is held, so done_at follows commit order
+            // (the ANN index relies on it to find what was committed after its last update).
+            long now = NowMs();
             long next = long.Parse(ReadInfo("next_embedding_index", tx), System.Globalization.CultureInfo.InvariantCulture);
 
             // Fenced on the lease: a worker presumed dead whose rows were taken over changes nothing.

@@ -129,6 +129,10 @@ public sealed partial class SqliteCatalog
         }
     }
 
-    /// <summary>Now, on the catalog's clock (unix ms).</summary>
-    internal long ClockMs() => NowMs();
+    /// <summary>The latest commit time (done_at, unix ms) of any image, or 0.</summary>
+    public long LastCommitMs()
+    {
+        lock (_lock)
+            return Scalar("SELECT COALESCE(MAX(done_at), 0) FROM images");
+    }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Threading.Channels;
 using Glimpse.Catalog;
 using Glimpse.Imaging;
@@ -35,6 +34,7 @@ public sealed class IndexingPipeline
     readonly ClipPreprocessor _preprocessor;
     readonly IndexingOptions _options;
     readonly Action<string> _warn;
+    readonly TensorPool _tensors;
 
     public IndexingPipeline(ICatalog catalog, ClipImageEncoder encoder, IndexingOptions options, Action<string>? warn = null)
     {
@@ -43,6 +43,9 @@ public sealed class IndexingPipeline
         _options = options;
         _preprocessor = new ClipPreprocessor(encoder.Folder.Preprocess, options.Decode);
         _warn = warn ?? (_ => { });
+        // Enough idle buffers for every decoded image the channels and workers can hold at once.
+        _tensors = new TensorPool(_preprocessor.TensorLength,
+            options.BatchSize * (Math.Max(1, options.EncodeWorkers) + 1) + Math.Max(1, options.DecodeWorkers));
     }
 
     public IndexProgress Progress { get; } = new();
@@ -244,7 +247,7 @@ public sealed class IndexingPipeline
         if (_catalog.FindVectorByContent(hash, encoded.Length) is { } known && known.Length == _encoder.Dimension)
             return new PreparedImage(image, null, null) { Reused = known, ContentHash = hash };
 
-        float[] tensor = ArrayPool<float>.Shared.Rent(_preprocessor.TensorLength);
+        float[] tensor = _tensors.Rent();
         try
         {
             _preprocessor.Preprocess(encoded, tensor.AsSpan(0, _preprocessor.TensorLength));
@@ -253,7 +256,7 @@ public sealed class IndexingPipeline
         catch (Exception e)
         {
             // A bad image is data: whatever the decoder throws becomes the image's recorded reason.
-            ArrayPool<float>.Shared.Return(tensor);
+            _tensors.Return(tensor);
             string reason = e is ImageDecodeException ? e.Message : $"{e.GetType().Name}: {ImageDecoder.OneLine(e.Message)}";
             return PreparedImage.Failed(image, "decode", reason);
         }
@@ -289,7 +292,7 @@ public sealed class IndexingPipeline
             else
             {
                 next.Tensor.AsSpan(0, per).CopyTo(batch.AsSpan(images.Count * per, per));
-                ArrayPool<float>.Shared.Return(next.Tensor!);
+                _tensors.Return(next.Tensor!);
                 images.Add(next);
             }
             if (images.Count == size || failures.Count + reused.Count >= size)

@@ -22,12 +22,6 @@ public sealed class AnnIndex
     /// <summary>Candidates explored per query: recall@10 about 0.97 on clustered CLIP-like data (bench/).</summary>
     const ulong ExpansionSearch = 128;
 
-    /// <summary>
-    /// Rows committed shortly before an update began may become visible only after it read: they
-    /// are searched exactly again for this long (the merge drops duplicates).
-    /// </summary>
-    static readonly TimeSpan CommitOverlap = TimeSpan.FromMinutes(1);
-
     sealed record Meta(string ModelSha256, int Dimension, long UpdatedAtMs, long Count);
 
     public static string PathFor(SqliteCatalog catalog) => catalog.Location + ".usearch";
@@ -41,7 +35,10 @@ public sealed class AnnIndex
     {
         var model = catalog.Model ?? throw new CatalogException($"{catalog.Location} holds no vectors yet.");
         Meta? meta = ReadMeta(catalog);
-        long startedAt = catalog.ClockMs();
+        // done_at is taken under the catalog's write lock, so it follows commit order: everything
+        // committed after this moment has done_at >= it. Rows read below that also came later are
+        // searched exactly again until the next update; the merge drops the duplicates.
+        long coveredUpTo = catalog.LastCommitMs();
         bool rebuild = meta is null || meta.ModelSha256 != model.VisualSha256 || meta.Dimension != model.Dimension || !File.Exists(PathFor(catalog));
 
         using var index = rebuild
@@ -62,7 +59,7 @@ public sealed class AnnIndex
         string temp = PathFor(catalog) + ".tmp";
         index.Save(temp);
         File.Move(temp, PathFor(catalog), overwrite: true);
-        var newMeta = new Meta(model.VisualSha256, model.Dimension, startedAt - (long)CommitOverlap.TotalMilliseconds, (long)index.Size());
+        var newMeta = new Meta(model.VisualSha256, model.Dimension, coveredUpTo, (long)index.Size());
         File.WriteAllText(MetaPathFor(catalog), JsonSerializer.Serialize(newMeta));
         return new UpdateResult(rebuild, added, newMeta.Count);
     }

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using Glimpse.Catalog;
+using Glimpse.Models;
+using Glimpse.Search;
+
+namespace Glimpse.Bench;
+
+/// <summary>
+/// Issue 5 item 6: exact query latency at 100k and 1M 512-d vectors; ANN build time, size, query
+/// latency and recall@10 against exact on clustered vectors; and the wall time of a fresh
+/// `glimpse search` process (model load included) with the tiny and the full-size model.
+/// </summary>
+internal static class SearchBench
+{
+    const int Dim = 512;
+
+    public static void Run(string repo, string shared, string cache, int[] exactSizes, int annSize, string? fullModel)
+    {
+        Console.WriteLine($"## search, {Dim}-d float32, top 10, {Environment.ProcessorCount} cores");
+        foreach (int n in exactSizes)
+        {
+            var set = VectorSet.FromVectors(Random(n, 1, clusters: 0), Dim, Enumerable.Range(0, n).Select(i => i.ToString()).ToArray());
+            float[][] queries = Enumerable.Range(0, 20).Select(i => Random(1, 100 + i, 0)).ToArray();
+            ExactSearch.Search(set, queries[0], 10);
+            var times = queries.Select(q => Time(() => ExactSearch.Search(set, q, 10))).Order().ToList();
+            Console.WriteLine($"exact, N = {n,9:N0}: p50 {times[times.Count / 2]:0.0} ms, max {times[^1]:0.0} ms ({n * (long)Dim * 4 / 1e9:0.00} GB scanned per query)");
+        }
+
+        // ANN on clustered vectors, through a real catalog and the index file beside it.
+        string dir = Path.Combine(Path.GetTempPath(), "glimpse-annbench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            float[] data = Random(annSize, 2, clusters: 1000);
+            using var catalog = new SqliteCatalog(Path.Combine(dir, "c.db"));
+            catalog.BindModel(new ModelIdentity("bench", Dim, new string('0', 64), "bench"));
+            // Committed in batches of 32, as `glimpse index` commits them.
+            for (int start = 0; start < annSize; start += 32)
+                catalog.Adopt(Enumerable.Range(start, Math.Min(32, annSize - start))
+                    .Select(i => (new ScannedFile($"p{i:D7}.jpg", 1, 1), data.AsSpan(i * Dim, Dim).ToArray())).ToList());
+            var build = Stopwatch.StartNew();
+            AnnIndex.Update(catalog);
+            build.Stop();
+            long size = new FileInfo(AnnIndex.PathFor(catalog)).Length;
+
+            var set = VectorSet.Load(catalog);
+            float[][] queries = Enumerable.Range(0, 100).Select(i => Random(1, 1000 + i, clusters: 1000, seedCentres: 2)).ToArray();
+            AnnIndex.Search(catalog, queries[0], 10);
+            var times = new List<double>();
+            double recall = 0;
+            foreach (float[] q in queries)
+            {
+                IReadOnlyList<SearchHit> hits = null!;
+                times.Add(Time(() => hits = AnnIndex.Search(catalog, q, 10)));
+                var truth = ExactSearch.Search(set, q, 10).Select(h => h.Path).ToHashSet();
+                recall += hits.Count(h => truth.Contains(h.Path)) / 10.0;
+            }
+            times.Sort();
+            Console.WriteLine($"ANN (USearch HNSW, M=16, efC=128), N = {annSize:N0} clustered: build {build.Elapsed.TotalSeconds:0.0} s, file {size / 1e6:0} MB");
+            Console.WriteLine($"ANN query incl. open (memory-mapped) and catalog lookups: p50 {times[times.Count / 2]:0.0} ms, p99 {times[(int)(times.Count * 0.99)]:0.0} ms, recall@10 {recall / queries.Length:0.000}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        // A fresh `glimpse search` process per query: start, model load, tokenise, encode, search.
+        foreach (var (name, model) in new[] { ("tiny", Path.Combine(shared, "models", "tiny-immich")), ("ViT-B/32-shaped", fullModel) })
+        {
+            if (model is null || !Directory.Exists(model))
+                continue;
+            string lib = Path.Combine(Path.GetTempPath(), "glimpse-freshbench-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(lib);
+            try
+            {
+                using (var encoder = new ClipImageEncoder(ModelFolder.Open(model), 1))
+                using (var catalog = new SqliteCatalog(Path.Combine(lib, ".glimpse", "catalog.db")))
+                {
+                    catalog.BindModel(encoder.Identity);
+                    float[] data = Random(10_000, 3, clusters: 0);
+                    catalog.Adopt(Enumerable.Range(0, 10_000).Select(i => (new ScannedFile($"p{i:D5}.jpg", 1, 1), data.AsSpan(i * Dim, Dim).ToArray())).ToList());
+                }
+                string glimpse = Path.Combine(repo, "glimpse");
+                Cli(glimpse, lib, "warm up the build");
+                var walls = Enumerable.Range(0, 3).Select(i => Time(() => Cli(glimpse, lib, $"a dog on the beach {i}"))).Order().ToList();
+                Console.WriteLine($"fresh `glimpse search` process, {name} model, 10k vectors: median {walls[1]:0} ms wall (of 3)");
+            }
+            finally
+            {
+                Directory.Delete(lib, recursive: true);
+            }
+        }
+    }
+
+    static void Cli(string glimpse, string lib, string query)
+    {
+        var psi = new ProcessStartInfo(glimpse) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "search", lib, query, "--limit", "10" })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardOutput.ReadToEnd();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"glimpse search failed: {err}");
+    }
+
+    static double Time(Action action)
+    {
+        var sw = Stopwatch.StartNew();
+        action();
+        return sw.Elapsed.TotalMilliseconds;
+    }
+
+    /// <summary>Unit vectors: uniform (clusters = 0) or around random centres, as CLIP embeddings of real photos are.</summary>
+    static float[] Random(int count, int seed, int clusters, int? seedCentres = null)
+    {
+        var random = new Random(seed);
+        var centreRandom = new Random(seedCentres ?? seed);
+        float[][] centres = Enumerable.Range(0, clusters).Select(_ => Enumerable.Range(0, Dim).Select(_ => (float)(centreRandom.NextDouble() * 2 - 1)).ToArray()).ToArray();
+        var data = new float[(long)count * Dim];
+        for (int i = 0; i < count; i++)
+        {
+            Span<float> row = data.AsSpan(i * Dim, Dim);
+            float[]? centre = clusters > 0 ? centres[random.Next(clusters)] : null;
+            for (int k = 0; k < Dim; k++)
+                row[k] = (centre?[k] ?? 0) + (float)(random.NextDouble() * 2 - 1) * (centre is null ? 1f : 0.5f);
+            ClipImageEncoder.NormalizeInPlace(row);
+        }
+        return data;
+    }
+}
