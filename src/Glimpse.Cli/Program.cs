@@ -20,6 +20,7 @@ var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a phot
     SearchCommand.CreateSimilar(context),
     TokenizeCommand.Create(context),
     DuplicatesCommand.Create(context),
+    ModelsCommand.Create(context),
 };
 
 try
@@ -28,7 +29,7 @@ try
     // Signals are ours (StopSignal): indexing must commit before it exits, however long that takes.
     return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
 }
-catch (Exception e) when (e is ModelFolderException or CatalogException)
+catch (Exception e) when (e is ModelFolderException or CatalogException or ModelDownloadException)
 {
     context.Warn(e.Message);
     return ExitCodes.Error;

@@ -19,7 +19,12 @@ internal static class CommonOptions
 
     public static Option<string?> Model() => new("--model", "-m")
     {
-        Description = "A CLIP ONNX model folder, in the Immich layout (visual/model.onnx ...) or the Hugging Face layout (onnx/vision_model.onnx ...).",
+        Description = "A CLIP ONNX model folder (Immich layout: visual/model.onnx ...; Hugging Face layout: onnx/vision_model.onnx ...), or the name of a model in the cache. Default: ViT-B-32__openai, downloaded once if missing.",
+    };
+
+    public static Option<bool> Offline() => new("--offline")
+    {
+        Description = "Never use the network (also GLIMPSE_OFFLINE=1): a missing model is an error instead of a download.",
     };
 
     public static Option<bool> Json() => new("--json")

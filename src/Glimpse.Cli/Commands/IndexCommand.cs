@@ -17,6 +17,7 @@ internal static class IndexCommand
         var catalog = CommonOptions.Catalog();
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
+        var offline = CommonOptions.Offline();
         var batchSize = new Option<int>("--batch-size") { Description = "Images per inference call and per commit. Larger batches use more memory for little speed on a CPU.", DefaultValueFactory = _ => 32 };
         var workers = new Option<int>("--workers") { Description = "Decode threads. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads for the model. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -29,19 +30,14 @@ internal static class IndexCommand
 
         var command = new Command("index", "Embed every image under ROOT into the catalog. Safe to stop (Ctrl-C), kill or run twice at once; run it again to continue or to pick up changes.")
         {
-            root, catalog, model, batchSize, workers, threads, encoders, lease, retryFailed, allowMassDelete, maxMegapixels, noShrink, json,
+            root, catalog, model, batchSize, workers, threads, encoders, lease, retryFailed, allowMassDelete, maxMegapixels, noShrink, offline, json,
         };
-        command.SetAction(async (parse, _) =>
+        command.SetAction(async (parse, token) =>
         {
             string rootPath = Path.GetFullPath(parse.GetValue(root)!);
             if (!Directory.Exists(rootPath))
             {
                 cli.Warn($"library folder {rootPath} does not exist or is not reachable.");
-                return ExitCodes.Usage;
-            }
-            if (parse.GetValue(model) is not { } modelPath)
-            {
-                cli.Warn("no model given: pass --model DIR, a CLIP ONNX model folder (Immich or Hugging Face layout).");
                 return ExitCodes.Usage;
             }
             if (parse.GetValue(batchSize) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(threads) < 1 || parse.GetValue(encoders) < 1 || parse.GetValue(lease) < 3)
@@ -63,6 +59,7 @@ internal static class IndexCommand
             string catalogPath = CliContext.CatalogPath(rootPath, parse.GetValue(catalog));
 
             using var stop = new StopSignal();
+            string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
             using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads));
             using var store = new SqliteCatalog(catalogPath);
             var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);

@@ -63,7 +63,7 @@ internal static class SearchCommand
             using var store = cli.OpenExisting(root, parse.GetValue(catalog));
             if (store is null)
                 return ExitCodes.Error;
-            string? folderPath = parse.GetValue(model) ?? store.Model?.Folder;
+            string? folderPath = parse.GetValue(model) is { } given ? new ModelCache().Resolve(given) ?? given : store.Model?.Folder;
             if (folderPath is null || !Directory.Exists(folderPath))
             {
                 cli.Warn(store.Model is null

@@ -22,7 +22,7 @@ internal sealed class CliProcess : IDisposable
     static string CliDll => Path.Combine(AppContext.BaseDirectory, "Glimpse.Cli.dll");
 
     /// <summary>Starts <c>glimpse ARGS</c>; <paramref name="asUser"/> runs it under another uid through setpriv (needs root).</summary>
-    public static CliProcess Start(IEnumerable<string> args, int? asUser = null)
+    public static CliProcess Start(IEnumerable<string> args, int? asUser = null, IReadOnlyDictionary<string, string>? env = null)
     {
         var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (asUser is { } uid)
@@ -41,6 +41,8 @@ internal sealed class CliProcess : IDisposable
         foreach (string a in args)
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in env ?? new Dictionary<string, string>())
+            psi.Environment[key] = value;
         return new CliProcess(Process.Start(psi)!);
     }
 

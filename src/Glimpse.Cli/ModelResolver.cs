@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Glimpse.Cli.Terminal;
+using Glimpse.Models;
+
+namespace Glimpse.Cli;
+
+/// <summary>
+/// Turns <c>--model</c> into a model folder: a folder path, or a model name in the per-user cache,
+/// downloaded on first use unless offline. Without <c>--model</c>, the default model.
+/// </summary>
+internal static class ModelResolver
+{
+    public static bool IsOffline(bool flag) => flag || Environment.GetEnvironmentVariable("GLIMPSE_OFFLINE") == "1";
+
+    public static async Task<string> ResolveAsync(CliContext cli, string? model, bool offline, CancellationToken cancellationToken)
+    {
+        var cache = new ModelCache();
+        string name = model ?? ModelCache.DefaultModel;
+        if (cache.Resolve(name) is { } found)
+            return found;
+        if (model is not null && (model.Contains('/') || model.Contains('\\') || !ModelCache.IsValidName(model)))
+            throw new ModelFolderException($"model folder {model} does not exist.");
+        if (IsOffline(offline))
+            throw new ModelDownloadException(
+                $"model {name} is not in the cache ({cache.Root}) and offline mode forbids downloading it: pass --model DIR, or run 'glimpse models pull {name}' with network.");
+        cli.Warn($"model {name} is not in {cache.Root}: downloading it once from {DownloadSource(name)}");
+        return await PullAsync(cli, cache, name, cancellationToken);
+    }
+
+    public static async Task<string> PullAsync(CliContext cli, ModelCache cache, string name, CancellationToken cancellationToken)
+    {
+        var downloader = new ModelDownloader(cache);
+        var clock = Stopwatch.StartNew();
+        TimeSpan lastDraw = TimeSpan.Zero;
+        downloader.Progress += (done, total) =>
+        {
+            if (clock.Elapsed - lastDraw < TimeSpan.FromMilliseconds(cli.ErrIsTerminal ? 200 : 5000))
+                return;
+            lastDraw = clock.Elapsed;
+            double rate = done / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+            string eta = total > done && rate > 0 ? ProgressDisplay.FormatDuration((total - done) / rate) : "--:--:--";
+            string line = $"{done / 1e6,8:0.0} MB of {total / 1e6:0.0} MB  {rate / 1e6:0.0} MB/s  ETA {eta}";
+            if (cli.ErrIsTerminal)
+                cli.Err.Write($"\r{line}\u001b[K");
+            else
+                cli.Err.WriteLine($"glimpse: {line}");
+        };
+        string path = await downloader.PullAsync(name, cancellationToken);
+        if (cli.ErrIsTerminal)
+            cli.Err.WriteLine();
+        cli.Warn($"model {name} is ready in {path}");
+        return path;
+    }
+
+    static string DownloadSource(string name) =>
+        $"{(Environment.GetEnvironmentVariable("GLIMPSE_HF_ENDPOINT") ?? "https://huggingface.co").TrimEnd('/')}/{ModelDownloader.RepositoryOf(name)}";
+}

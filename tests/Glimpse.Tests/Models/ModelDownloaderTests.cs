@@ -1,0 +1,119 @@
+using Glimpse.Models;
+using Glimpse.Tests.Support;
+
+namespace Glimpse.Tests.Models;
+
+// Issue 6: the default model is fetched, cached and verified, against a real local HTTP server.
+public class ModelDownloaderTests : IDisposable
+{
+    const string Name = "tiny-test";
+    readonly TempDir _dir = new();
+    readonly FakeHuggingFace _server = new(SharedFiles.TinyImmich, ModelDownloader.RepositoryOf(Name));
+
+    ModelCache Cache => new(Path.Combine(_dir.Path, "models"));
+
+    ModelDownloader Downloader() => new(Cache, _server.Endpoint, delay: (_, _) => Task.CompletedTask);
+
+    static void AssertSameFiles(string expected, string actual)
+    {
+        foreach (string file in new[] { "config.json", "visual/model.onnx", "visual/preprocess_cfg.json", "textual/model.onnx", "textual/tokenizer.json" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(expected, file)), File.ReadAllBytes(Path.Combine(actual, file)));
+    }
+
+    [Fact]
+    public async Task A_full_pull_gives_a_complete_usable_folder_in_the_cache()
+    {
+        long lastProgress = 0;
+        var downloader = Downloader();
+        downloader.Progress += (done, _) => lastProgress = done;
+        string path = await downloader.PullAsync(Name);
+
+        Assert.Equal(Cache.PathOf(Name), path);
+        AssertSameFiles(SharedFiles.TinyImmich, path);
+        Assert.True(lastProgress > 10_000_000);
+        using var encoder = new ClipImageEncoder(ModelFolder.Open(path), 1);
+        Assert.Equal(512, encoder.Dimension);
+        Assert.Equal(Name, Assert.Single(Cache.List()).Name);
+        Assert.False(Directory.Exists(Path.Combine(Cache.Root, $".{Name}.partial")));
+    }
+
+    [Fact]
+    public async Task A_download_cut_off_half_way_resumes_with_a_range_request()
+    {
+        _server.CutOnce.Add("textual/model.onnx");
+        string path = await Downloader().PullAsync(Name);
+
+        Assert.Contains(_server.RangeRequests, r => r.StartsWith("textual/model.onnx bytes="));
+        AssertSameFiles(SharedFiles.TinyImmich, path);
+    }
+
+    [Fact]
+    public async Task A_corrupted_byte_is_caught_by_the_checksum_and_nothing_is_installed()
+    {
+        _server.Corrupt.Add("visual/model.onnx");
+        var e = await Assert.ThrowsAsync<ModelDownloadException>(() => Downloader().PullAsync(Name));
+        Assert.Contains("visual/model.onnx is corrupt", e.Message);
+        Assert.False(Directory.Exists(Cache.PathOf(Name)));
+
+        _server.Corrupt.Clear();
+        AssertSameFiles(SharedFiles.TinyImmich, await Downloader().PullAsync(Name)); // the next pull repairs it
+    }
+
+    [Fact]
+    public async Task Not_found_and_connection_refused_are_one_clear_line_each()
+    {
+        var missing = await Assert.ThrowsAsync<ModelDownloadException>(() => Downloader().PullAsync("no-such-model"));
+        Assert.Contains("404", missing.Message);
+        Assert.DoesNotContain('\n', missing.Message);
+
+        var closed = new ModelDownloader(Cache, $"http://127.0.0.1:{FakeHuggingFace.FreePort()}", delay: (_, _) => Task.CompletedTask);
+        var refused = await Assert.ThrowsAsync<ModelDownloadException>(() => closed.PullAsync(Name));
+        Assert.Contains("cannot reach", refused.Message);
+        Assert.Contains("--model DIR", refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+    }
+
+    [Fact]
+    public void A_pull_killed_half_way_resumes_and_two_processes_do_not_corrupt_the_cache()
+    {
+        _server.Throttle = TimeSpan.FromMilliseconds(20);
+        var env = new Dictionary<string, string> { ["GLIMPSE_MODELS"] = Cache.Root, ["GLIMPSE_HF_ENDPOINT"] = _server.Endpoint };
+        using (var first = CliProcess.Start(["models", "pull", Name], env: env))
+        {
+            string partialOnnx = Path.Combine(Cache.Root, $".{Name}.partial", "textual", "model.onnx");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!(File.Exists(partialOnnx) && new FileInfo(partialOnnx).Length > 1_000_000))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the download did not start");
+                Thread.Sleep(20);
+            }
+            first.Signal(9);
+            first.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+
+        _server.Throttle = TimeSpan.Zero;
+        using var a = CliProcess.Start(["models", "pull", Name], env: env);
+        using var b = CliProcess.Start(["models", "pull", Name], env: env);
+        Assert.True(a.WaitForExit(TimeSpan.FromMinutes(2)) == 0, a.Stderr);
+        Assert.True(b.WaitForExit(TimeSpan.FromMinutes(2)) == 0, b.Stderr);
+        Assert.Contains(_server.RangeRequests, r => r.StartsWith("textual/model.onnx bytes="));
+        AssertSameFiles(SharedFiles.TinyImmich, Cache.PathOf(Name));
+    }
+
+    [Fact]
+    public void Offline_mode_refuses_to_download_with_one_line()
+    {
+        var env = new Dictionary<string, string> { ["GLIMPSE_MODELS"] = Cache.Root, ["GLIMPSE_HF_ENDPOINT"] = _server.Endpoint, ["GLIMPSE_OFFLINE"] = "1" };
+        using var p = CliProcess.Start(["index", _dir.Sub("lib")], env: env);
+        Assert.Equal(1, p.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Contains("offline", p.Stderr);
+        Assert.Equal(1, p.Stderr.Trim().Split('\n').Length);
+        Assert.Empty(_server.RangeRequests);
+    }
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        _dir.Dispose();
+    }
+}
