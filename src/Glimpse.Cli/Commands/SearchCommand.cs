@@ -34,11 +34,12 @@ internal static class SearchCommand
         var catalog = CommonOptions.Catalog();
         var model = CommonOptions.Model();
         model.Description = "The model folder. Default: the folder the catalog was indexed with.";
+        var offline = CommonOptions.Offline();
         var exact = new Option<bool>("--exact") { Description = $"Scan every vector (the default up to {AnnThreshold:N0} images): exact, about 50 ms per million on 2 cores." };
         var ann = new Option<bool>("--ann") { Description = "Use the HNSW index beside the catalog (the default above that size; built on first use, then updated incrementally): milliseconds, recall about 0.97." };
         var command = new Command("search", "Search the library by text, by example image, or by a weighted combination. Sees every batch committed so far, also while indexing runs.")
         {
-            words, image, catalog, model, exact, ann,
+            words, image, catalog, model, offline, exact, ann,
         };
         var output = AddOutputOptions(command);
         command.SetAction(parse =>
@@ -63,14 +64,16 @@ internal static class SearchCommand
             using var store = cli.OpenExisting(root, parse.GetValue(catalog));
             if (store is null)
                 return ExitCodes.Error;
-            string? folderPath = parse.GetValue(model) is { } given ? new ModelCache().Resolve(given) ?? given : store.Model?.Folder;
-            if (folderPath is null || !Directory.Exists(folderPath))
+            if (store.Model is null)
             {
-                cli.Warn(store.Model is null
-                    ? "the catalog has no vectors yet: run 'glimpse index' first."
-                    : $"the model folder the catalog was indexed with ({store.Model.Folder ?? "unknown"}) is not there: pass --model DIR.");
+                cli.Warn("the catalog has no vectors yet: run 'glimpse index' first.");
                 return ExitCodes.Usage;
             }
+            // --model, else the folder the catalog was indexed with, else its model by name from
+            // the cache (downloaded again if it was a cached model that has since been removed).
+            string? recorded = store.Model.Folder is { } f && Directory.Exists(f) ? f : null;
+            string folderPath = ModelResolver.ResolveAsync(cli, parse.GetValue(model) ?? recorded ?? store.Model.Name, parse.GetValue(offline), CancellationToken.None)
+                .GetAwaiter().GetResult();
             var folder = ModelFolder.Open(folderPath);
 
             var clock = Stopwatch.StartNew();

@@ -111,6 +111,30 @@ public class ModelDownloaderTests : IDisposable
         Assert.Empty(_server.RangeRequests);
     }
 
+    [Fact]
+    public void Index_and_search_take_a_cached_model_by_name_and_fetch_it_again_when_removed()
+    {
+        var env = new Dictionary<string, string> { ["GLIMPSE_MODELS"] = Cache.Root, ["GLIMPSE_HF_ENDPOINT"] = _server.Endpoint };
+        string root = _dir.Sub("lib");
+        TestImages.Write(root, 4);
+
+        var (code, _, stderr) = CliProcess.Run(["index", root, "--model", Name], env: env);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("downloading it once", stderr);
+
+        var (_, list, _) = CliProcess.Run(["models", "list", "--json"], env: env);
+        var entry = System.Text.Json.JsonDocument.Parse(list).RootElement.GetProperty("models")[0];
+        Assert.Equal((Name, "Immich", 512), (entry.GetProperty("name").GetString(), entry.GetProperty("layout").GetString(), entry.GetProperty("dimension").GetInt32()));
+
+        Assert.Equal(0, CliProcess.Run(["models", "remove", Name], env: env).ExitCode);
+        Assert.False(Directory.Exists(Cache.PathOf(Name)));
+
+        var (searchCode, results, searchErr) = CliProcess.Run(["search", root, "a cat", "--paths"], env: env);
+        Assert.True(searchCode == 0, searchErr);
+        Assert.Equal(4, results.Trim().Split('\n').Length);
+        Assert.True(Directory.Exists(Cache.PathOf(Name)));
+    }
+
     public void Dispose()
     {
         _server.Dispose();

@@ -47,9 +47,10 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>Runs <c>glimpse ARGS</c> to the end (at most <paramref name="timeout"/>).</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, TimeSpan? timeout = null, int? asUser = null)
+    public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, TimeSpan? timeout = null, int? asUser = null,
+        IReadOnlyDictionary<string, string>? env = null)
     {
-        using var p = Start(args, asUser);
+        using var p = Start(args, asUser, env);
         int code = p.WaitForExit(timeout ?? TimeSpan.FromMinutes(3));
         return (code, p.Stdout, p.Stderr);
     }
