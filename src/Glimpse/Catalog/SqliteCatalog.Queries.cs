@@ -135,4 +135,14 @@ public sealed partial class SqliteCatalog
         lock (_lock)
             return Scalar("SELECT COALESCE(MAX(done_at), 0) FROM images");
     }
+
+    /// <summary>The relative path of an image by its id, or null.</summary>
+    public string? PathOfImage(long imageId)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT path FROM images WHERE id = $id", null, ("$id", imageId));
+            return cmd.ExecuteScalar() as string;
+        }
+    }
 }

@@ -1,0 +1,101 @@
+using Glimpse.Catalog;
+using Glimpse.Models;
+using Glimpse.Search;
+
+namespace Glimpse.Cli.Serve;
+
+/// <summary>
+/// What <c>glimpse serve</c> keeps warm: the catalog, the query encoders (loaded once) and the
+/// vectors in memory, reloaded when a commit happened since (an index run in another process), at
+/// most every <see cref="ReloadEvery"/>. Thread-safe.
+/// </summary>
+internal sealed class SearchService : IDisposable
+{
+    static readonly TimeSpan ReloadEvery = TimeSpan.FromSeconds(2);
+
+    readonly QueryEmbedder _embedder;
+    readonly Lock _lock = new();
+    VectorSet _set;
+    long _loadedCommitMs;
+    DateTime _checkedAt;
+
+    public SearchService(SqliteCatalog catalog, ModelFolder model, string root)
+    {
+        Catalog = catalog;
+        Root = Path.GetFullPath(root);
+        Model = model;
+        _embedder = new QueryEmbedder(model);
+        _loadedCommitMs = catalog.LastCommitMs();
+        _set = VectorSet.Load(catalog);
+        _checkedAt = DateTime.UtcNow;
+        _embedder.Embed([new QueryTerm(1, "warm up", false)]); // load the text model now, not on the first query
+    }
+
+    public SqliteCatalog Catalog { get; }
+    public string Root { get; }
+    public ModelFolder Model { get; }
+
+    VectorSet Current()
+    {
+        lock (_lock)
+        {
+            if (DateTime.UtcNow - _checkedAt >= ReloadEvery)
+            {
+                _checkedAt = DateTime.UtcNow;
+                long last = Catalog.LastCommitMs();
+                if (last != _loadedCommitMs)
+                {
+                    _set = VectorSet.Load(Catalog);
+                    _loadedCommitMs = last;
+                }
+            }
+            return _set;
+        }
+    }
+
+    public sealed record Hit(long Id, string Path, float Score);
+
+    public IReadOnlyList<Hit> SearchText(string text, int limit, int offset) => Search(Embed(new QueryTerm(1, text, false)), limit, offset);
+
+    public IReadOnlyList<Hit> SearchImage(byte[] image, int limit, int offset)
+    {
+        string temp = System.IO.Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(temp, image);
+            return Search(Embed(new QueryTerm(1, temp, true)), limit, offset);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    public IReadOnlyList<Hit>? SearchSimilar(long imageId, int limit, int offset)
+    {
+        VectorSet set = Current();
+        int row = Array.IndexOf(set.ImageIds, imageId);
+        if (row < 0)
+            return null;
+        return ExactSearch.Search(set, set.Row(row), limit, offset, exclude: new HashSet<int> { row })
+            .Select(h => new Hit(set.ImageIds[h.Row], h.Path, h.Score)).ToList();
+    }
+
+    float[] Embed(QueryTerm term)
+    {
+        lock (_embedder)
+            return _embedder.Embed([term]);
+    }
+
+    IReadOnlyList<Hit> Search(float[] query, int limit, int offset)
+    {
+        VectorSet set = Current();
+        return ExactSearch.Search(set, query, limit, offset).Select(h => new Hit(set.ImageIds[h.Row], h.Path, h.Score)).ToList();
+    }
+
+    /// <summary>The full path of an image by catalog id; null for an unknown id. Paths never come from the client.</summary>
+    public string? FileOf(long imageId) =>
+        Catalog.PathOfImage(imageId) is { } relative ? System.IO.Path.Combine(Root, relative) : null;
+
+    public void Dispose() => _embedder.Dispose();
+}

@@ -1,0 +1,213 @@
+using System.CommandLine;
+using System.Net;
+using System.Reflection;
+using Glimpse.Imaging;
+using Glimpse.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Glimpse.Cli.Serve;
+
+/// <summary>
+/// <c>glimpse serve [ROOT]</c>: a local web page and JSON API over the catalog, with the text model
+/// kept warm. Loopback only unless <c>--allow-remote</c>; images are served by catalog id only,
+/// never by a path from the client.
+/// </summary>
+internal static class ServeCommand
+{
+    const int ThumbSide = 256;
+
+    public static Command Create(CliContext cli)
+    {
+        var root = Commands.CommonOptions.Root();
+        var catalog = Commands.CommonOptions.Catalog();
+        var model = Commands.CommonOptions.Model();
+        var offline = Commands.CommonOptions.Offline();
+        var port = new Option<int>("--port") { Description = "The TCP port (0 picks a free one).", DefaultValueFactory = _ => 8077 };
+        var bind = new Option<string>("--bind") { Description = "The address to listen on. Anything but loopback needs --allow-remote.", DefaultValueFactory = _ => "127.0.0.1" };
+        var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow a non-loopback --bind: your photos become reachable from the network (use --token)." };
+        var token = new Option<string?>("--token") { Description = "Require this bearer token on every request (Authorization: Bearer T, or ?token=T for images)." };
+        var maxUpload = new Option<int>("--max-upload-mb") { Description = "The largest image accepted for search by example.", DefaultValueFactory = _ => 20 };
+        var command = new Command("serve", "Serve a local search page and JSON API: text and example-image search, more like this, thumbnails, live indexing status.")
+        {
+            root, catalog, model, offline, port, bind, allowRemote, token, maxUpload,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!IPAddress.TryParse(parse.GetValue(bind), out IPAddress? address))
+            {
+                cli.Warn($"--bind {parse.GetValue(bind)} is not an IP address.");
+                return ExitCodes.Usage;
+            }
+            if (!IPAddress.IsLoopback(address) && !parse.GetValue(allowRemote))
+            {
+                cli.Warn($"refusing to listen on {address}: that exposes your photos to the network. Pass --allow-remote (and --token) if you mean it.");
+                return ExitCodes.Usage;
+            }
+            if (!IPAddress.IsLoopback(address))
+                cli.Warn($"WARNING: listening on {address}: anyone who can reach it can search and see your photos{(parse.GetValue(token) is null ? " (no --token set!)" : "")}.");
+
+            string rootPath = parse.GetValue(root)!;
+            using var store = cli.OpenExisting(rootPath, parse.GetValue(catalog));
+            if (store is null)
+                return ExitCodes.Error;
+            string? recorded = store.Model?.Folder is { } f && Directory.Exists(f) ? f : null;
+            string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model) ?? recorded ?? store.Model?.Name, parse.GetValue(offline), cancellationToken);
+            using var service = new SearchService(store, ModelFolder.Open(modelPath), rootPath);
+
+            var app = Build(service, address, parse.GetValue(port), parse.GetValue(token), parse.GetValue(maxUpload) * 1024L * 1024);
+            await app.StartAsync(cancellationToken);
+            cli.Out.WriteLine($"serving {service.Root} on {app.Urls.First()}");
+            cli.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await app.StopAsync(CancellationToken.None);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    internal static WebApplication Build(SearchService service, IPAddress address, int port, string? token, long maxUploadBytes)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(address, port);
+            k.Limits.MaxRequestBodySize = maxUploadBytes;
+        });
+        var app = builder.Build();
+
+        if (token is not null)
+            app.Use(async (context, next) =>
+            {
+                string? given = context.Request.Headers.Authorization.ToString() is { Length: > 7 } auth && auth.StartsWith("Bearer ")
+                    ? auth[7..]
+                    : context.Request.Query["token"].ToString();
+                if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                        System.Text.Encoding.UTF8.GetBytes(given ?? ""), System.Text.Encoding.UTF8.GetBytes(token)))
+                {
+                    context.Response.StatusCode = 401;
+                    return;
+                }
+                await next();
+            });
+
+        app.MapGet("/", () => Results.Content(Page("index.html"), "text/html; charset=utf-8"));
+
+        app.MapGet("/api/status", () =>
+        {
+            var s = service.Catalog.GetStats();
+            double? eta = s.RecentImagesPerSecond > 0 ? Math.Round(s.Left / s.RecentImagesPerSecond) : null;
+            return Results.Json(new { s.Total, s.Done, s.Pending, InProgress = s.Claimed, s.Failed, s.Missing, ImagesPerSecond = Math.Round(s.RecentImagesPerSecond, 2), EtaSeconds = eta, Model = service.Model.Name }, CliContext.Json);
+        });
+
+        app.MapGet("/api/search", (string? q, int? limit, int? offset) =>
+            string.IsNullOrWhiteSpace(q)
+                ? Results.BadRequest(new { error = "q (the query text) is required" })
+                : Results.Json(new { Results = service.SearchText(q, Clamp(limit), Math.Max(0, offset ?? 0)) }, CliContext.Json));
+
+        app.MapPost("/api/search/image", async (HttpRequest request, int? limit, int? offset) =>
+        {
+            byte[] body;
+            try
+            {
+                using var buffer = new MemoryStream();
+                if (request.HasFormContentType)
+                {
+                    var form = await request.ReadFormAsync();
+                    if (form.Files.Count == 0)
+                        return Results.BadRequest(new { error = "no image in the form" });
+                    await form.Files[0].CopyToAsync(buffer);
+                }
+                else
+                {
+                    await request.Body.CopyToAsync(buffer);
+                }
+                body = buffer.ToArray();
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+            }
+            try
+            {
+                return Results.Json(new { Results = service.SearchImage(body, Clamp(limit), Math.Max(0, offset ?? 0)) }, CliContext.Json);
+            }
+            catch (ImageDecodeException e)
+            {
+                return Results.BadRequest(new { error = $"not a usable image: {e.Message}" });
+            }
+        });
+
+        app.MapGet("/api/similar/{id:long}", (long id, int? limit, int? offset) =>
+            service.SearchSimilar(id, Clamp(limit), Math.Max(0, offset ?? 0)) is { } hits
+                ? Results.Json(new { Results = hits }, CliContext.Json)
+                : Results.NotFound());
+
+        app.MapGet("/api/image/{id:long}", (long id) =>
+            service.FileOf(id) is { } file && File.Exists(file)
+                ? Results.File(file, ContentTypeOf(file), enableRangeProcessing: true)
+                : Results.NotFound());
+
+        app.MapGet("/api/thumb/{id:long}", (long id, HttpResponse response) =>
+        {
+            string? file = service.FileOf(id);
+            if (file is null)
+                return Results.NotFound();
+            response.Headers.CacheControl = "private, max-age=86400";
+            string cacheDir = Path.Combine(Path.GetDirectoryName(service.Catalog.Location)!, "thumbs");
+            string cached = Path.Combine(cacheDir, $"{id}-{ThumbSide}.jpg");
+            try
+            {
+                var source = new FileInfo(file);
+                if (File.Exists(cached) && File.GetLastWriteTimeUtc(cached) >= source.LastWriteTimeUtc)
+                    return Results.File(cached, "image/jpeg");
+                byte[] thumb = Thumbnailer.Make(File.ReadAllBytes(file), ThumbSide);
+                Directory.CreateDirectory(cacheDir);
+                string temp = cached + $".{Environment.CurrentManagedThreadId}.tmp";
+                File.WriteAllBytes(temp, thumb);
+                File.Move(temp, cached, overwrite: true);
+                return Results.Bytes(thumb, "image/jpeg");
+            }
+            catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)
+            {
+                // A broken or vanished image gets a placeholder, never an error the page would retry.
+                response.Headers.CacheControl = "no-store";
+                return Results.Content(Placeholder, "image/svg+xml");
+            }
+        });
+        return app;
+    }
+
+    static int Clamp(int? limit) => Math.Clamp(limit ?? 24, 1, 500);
+
+    const string Placeholder = """<svg xmlns="http://www.w3.org/2000/svg" width="256" height="192"><rect width="100%" height="100%" fill="#ddd"/><text x="50%" y="50%" font-size="18" text-anchor="middle" fill="#888">no preview</text></svg>""";
+
+    static string ContentTypeOf(string file) => Path.GetExtension(file).ToLowerInvariant() switch
+    {
+        ".jpg" or ".jpeg" or ".jpe" or ".jfif" => "image/jpeg",
+        ".png" => "image/png",
+        ".gif" => "image/gif",
+        ".webp" => "image/webp",
+        ".bmp" => "image/bmp",
+        ".tif" or ".tiff" => "image/tiff",
+        _ => "application/octet-stream",
+    };
+
+    static string Page(string name)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"wwwroot/{name}")
+            ?? throw new InvalidOperationException($"the page {name} is not embedded in this build.");
+        return new StreamReader(stream).ReadToEnd();
+    }
+}
