@@ -18,6 +18,7 @@ internal sealed class SearchService : IDisposable
     VectorSet _set;
     long _loadedCommitMs;
     DateTime _checkedAt;
+    AnnIndex.View? _ann;
 
     public SearchService(SqliteCatalog catalog, ModelFolder model, string root)
     {
@@ -29,7 +30,15 @@ internal sealed class SearchService : IDisposable
         _set = VectorSet.Load(catalog);
         _checkedAt = DateTime.UtcNow;
         _embedder.Embed([new QueryTerm(1, "warm up", false)]); // load the text model now, not on the first query
+        if (AnnIndex.IsUsable(catalog))
+        {
+            AnnIndex.Update(catalog);
+            _ann = AnnIndex.View.Open(catalog);
+        }
     }
+
+    /// <summary>True when searches go through the ANN index (one exists beside the catalog).</summary>
+    public bool UsesAnn => _ann is not null;
 
     public SqliteCatalog Catalog { get; }
     public string Root { get; }
@@ -89,13 +98,34 @@ internal sealed class SearchService : IDisposable
 
     IReadOnlyList<Hit> Search(float[] query, int limit, int offset)
     {
+        if (CurrentAnn() is { } ann)
+            return ann.Search(query, limit, offset).Select(h => new Hit(h.ImageId!.Value, h.Path, h.Score)).ToList();
         VectorSet set = Current();
         return ExactSearch.Search(set, query, limit, offset).Select(h => new Hit(set.ImageIds[h.Row], h.Path, h.Score)).ToList();
+    }
+
+    /// <summary>The open ANN view, reopened when an index run replaced the file.</summary>
+    AnnIndex.View? CurrentAnn()
+    {
+        lock (_lock)
+        {
+            if (_ann is { IsCurrent: false })
+            {
+                // NB: the old view is not disposed: a search on another thread may still be using
+                // it. It is replaced once per index run, and its mapping goes with the GC.
+                _ann = AnnIndex.View.Open(Catalog);
+            }
+            return _ann;
+        }
     }
 
     /// <summary>The full path of an image by catalog id; null for an unknown id. Paths never come from the client.</summary>
     public string? FileOf(long imageId) =>
         Catalog.PathOfImage(imageId) is { } relative ? System.IO.Path.Combine(Root, relative) : null;
 
-    public void Dispose() => _embedder.Dispose();
+    public void Dispose()
+    {
+        _ann?.Dispose();
+        _embedder.Dispose();
+    }
 }

@@ -72,28 +72,63 @@ public sealed class AnnIndex
     public static IReadOnlyList<SearchHit> Search(SqliteCatalog catalog, float[] query, int limit, int offset = 0,
         float minScore = float.NegativeInfinity, long? excludeImageId = null)
     {
-        Meta meta = ReadMeta(catalog) ?? throw new InvalidOperationException("No ANN index: call Update first.");
-        int want = limit + offset + 1;
-        var scores = new Dictionary<long, float>();
+        using var view = View.Open(catalog);
+        return view.Search(query, limit, offset, minScore, excludeImageId);
+    }
 
-        using (var index = new USearchIndex(PathFor(catalog), true))
+    /// <summary>
+    /// The index opened memory-mapped, for many searches (a server keeps one). Searches are
+    /// thread-safe; <see cref="IsCurrent"/> tells when an update replaced the file.
+    /// </summary>
+    public sealed class View : IDisposable
+    {
+        readonly SqliteCatalog _catalog;
+        readonly USearchIndex _index;
+        readonly Meta _meta;
+        readonly DateTime _fileTime;
+
+        View(SqliteCatalog catalog, USearchIndex index, Meta meta, DateTime fileTime) =>
+            (_catalog, _index, _meta, _fileTime) = (catalog, index, meta, fileTime);
+
+        public static View Open(SqliteCatalog catalog)
         {
+            Meta meta = ReadMeta(catalog) ?? throw new InvalidOperationException("No ANN index: call Update first.");
+            DateTime time = File.GetLastWriteTimeUtc(PathFor(catalog));
+            return new View(catalog, new USearchIndex(PathFor(catalog), true), meta, time);
+        }
+
+        /// <summary>False once an update has written a newer index file.</summary>
+        public bool IsCurrent => File.GetLastWriteTimeUtc(PathFor(_catalog)) == _fileTime;
+
+        public IReadOnlyList<SearchHit> Search(float[] query, int limit, int offset = 0,
+            float minScore = float.NegativeInfinity, long? excludeImageId = null)
+        {
+            int want = limit + offset + 1;
+            var scores = new Dictionary<long, float>();
             // Ask for more than needed: some keys may belong to images removed since the update.
-            int found = index.Search(query, want * 2 + 16, out ulong[] keys, out float[] distances);
+            // NB: the C# binding gives every search the same thread slot, so searches from several
+            // threads race inside USearch; one at a time (about a millisecond each) is safe.
+            int found;
+            ulong[] keys;
+            float[] distances;
+            lock (_index)
+                found = _index.Search(query, want * 2 + 16, out keys, out distances);
             for (int i = 0; i < found; i++)
                 scores[(long)keys[i]] = 1 - distances[i];
-        }
-        foreach (StoredVector fresh in catalog.ReadVectorsSince(meta.UpdatedAtMs))
-            scores[fresh.ImageId] = System.Numerics.Tensors.TensorPrimitives.Dot(fresh.Vector, query);
+            foreach (StoredVector fresh in _catalog.ReadVectorsSince(_meta.UpdatedAtMs))
+                scores[fresh.ImageId] = System.Numerics.Tensors.TensorPrimitives.Dot(fresh.Vector, query);
 
-        if (excludeImageId is { } excluded)
-            scores.Remove(excluded);
-        var paths = catalog.DonePaths(scores.Keys);
-        return scores.Where(s => paths.ContainsKey(s.Key) && s.Value >= minScore)
-            .OrderByDescending(s => s.Value).ThenBy(s => s.Key)
-            .Skip(offset).Take(limit)
-            .Select(s => new SearchHit(paths[s.Key], -1, s.Value))
-            .ToList();
+            if (excludeImageId is { } excluded)
+                scores.Remove(excluded);
+            var paths = _catalog.DonePaths(scores.Keys);
+            return scores.Where(s => paths.ContainsKey(s.Key) && s.Value >= minScore)
+                .OrderByDescending(s => s.Value).ThenBy(s => s.Key)
+                .Skip(offset).Take(limit)
+                .Select(s => new SearchHit(paths[s.Key], -1, s.Value) { ImageId = s.Key })
+                .ToList();
+        }
+
+        public void Dispose() => _index.Dispose();
     }
 
     static Meta? ReadMeta(SqliteCatalog catalog)
