@@ -26,8 +26,9 @@ internal static class ServeLoadBench
                 // Clustered, as CLIP vectors of real photos are (and as HNSW needs to be meaningful).
                 var random = new Random(1);
                 var centres = Enumerable.Range(0, 1000).Select(_ => Enumerable.Range(0, 512).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
-                for (int start = 0; start < vectors; start += 10_000)
-                    catalog.Adopt(Enumerable.Range(start, Math.Min(10_000, vectors - start)).Select(i =>
+                // Committed in batches of 32, as `glimpse index` commits them.
+                for (int start = 0; start < vectors; start += 32)
+                    catalog.Adopt(Enumerable.Range(start, Math.Min(32, vectors - start)).Select(i =>
                     {
                         float[] centre = centres[random.Next(centres.Length)];
                         var v = centre.Select(x => x + ((float)random.NextDouble() - 0.5f) * 0.5f).ToArray();
