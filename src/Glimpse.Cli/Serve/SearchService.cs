@@ -20,17 +20,19 @@ internal sealed class SearchService : IDisposable
     DateTime _checkedAt;
     AnnIndex.View? _ann;
 
-    public SearchService(SqliteCatalog catalog, ModelFolder model, string root)
+    public SearchService(SqliteCatalog catalog, ModelFolder model, string root, bool buildAnn = false)
     {
         Catalog = catalog;
         Root = Path.GetFullPath(root);
         Model = model;
-        _embedder = new QueryEmbedder(model);
+        // One ONNX thread per query: concurrent requests then use the cores side by side
+        // instead of queueing behind one multi-threaded call.
+        _embedder = new QueryEmbedder(model, intraOpThreads: 1);
         _loadedCommitMs = catalog.LastCommitMs();
         _set = VectorSet.Load(catalog);
         _checkedAt = DateTime.UtcNow;
         _embedder.Embed([new QueryTerm(1, "warm up", false)]); // load the text model now, not on the first query
-        if (AnnIndex.IsUsable(catalog))
+        if (buildAnn || AnnIndex.IsUsable(catalog))
         {
             AnnIndex.Update(catalog);
             _ann = AnnIndex.View.Open(catalog);
@@ -90,11 +92,7 @@ internal sealed class SearchService : IDisposable
             .Select(h => new Hit(set.ImageIds[h.Row], h.Path, h.Score)).ToList();
     }
 
-    float[] Embed(QueryTerm term)
-    {
-        lock (_embedder)
-            return _embedder.Embed([term]);
-    }
+    float[] Embed(QueryTerm term) => _embedder.Embed([term]);
 
     IReadOnlyList<Hit> Search(float[] query, int limit, int offset)
     {

@@ -31,10 +31,11 @@ internal static class ServeCommand
         var bind = new Option<string>("--bind") { Description = "The address to listen on. Anything but loopback needs --allow-remote.", DefaultValueFactory = _ => "127.0.0.1" };
         var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow a non-loopback --bind: your photos become reachable from the network (use --token)." };
         var token = new Option<string?>("--token") { Description = "Require this bearer token on every request (Authorization: Bearer T, or ?token=T for images)." };
+        var ann = new Option<bool>("--ann") { Description = "Search through the HNSW index beside the catalog (built now if missing; used anyway when one exists): fast under load at 100k+ images." };
         var maxUpload = new Option<int>("--max-upload-mb") { Description = "The largest image accepted for search by example.", DefaultValueFactory = _ => 20 };
         var command = new Command("serve", "Serve a local search page and JSON API: text and example-image search, more like this, thumbnails, live indexing status.")
         {
-            root, catalog, model, offline, port, bind, allowRemote, token, maxUpload,
+            root, catalog, model, offline, port, bind, allowRemote, token, ann, maxUpload,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,7 +58,9 @@ internal static class ServeCommand
                 return ExitCodes.Error;
             string? recorded = store.Model?.Folder is { } f && Directory.Exists(f) ? f : null;
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model) ?? recorded ?? store.Model?.Name, parse.GetValue(offline), cancellationToken);
-            using var service = new SearchService(store, ModelFolder.Open(modelPath), rootPath);
+            if (parse.GetValue(ann) && !Glimpse.Search.AnnIndex.IsUsable(store))
+                cli.Warn($"building the ANN index of {store.CountDone()} vectors (once; index runs keep it current)...");
+            using var service = new SearchService(store, ModelFolder.Open(modelPath), rootPath, parse.GetValue(ann));
 
             var app = Build(service, address, parse.GetValue(port), parse.GetValue(token), parse.GetValue(maxUpload) * 1024L * 1024);
             await app.StartAsync(cancellationToken);

@@ -6,15 +6,20 @@ namespace Glimpse.Search;
 /// <summary>
 /// Turns a combined query into one unit vector: the weighted sum of each term's embedding (text
 /// through the text encoder, images through the visual one), normalised. Encoders are loaded only
-/// when a term needs them.
+/// when a term needs them. Thread-safe: a server embeds many queries at once on its encoders.
 /// </summary>
 public sealed class QueryEmbedder : IDisposable
 {
     readonly ModelFolder _folder;
-    ClipTextEncoder? _text;
-    ClipImageEncoder? _image;
+    readonly Lazy<ClipTextEncoder> _text;
+    readonly Lazy<ClipImageEncoder> _image;
 
-    public QueryEmbedder(ModelFolder folder) => _folder = folder;
+    public QueryEmbedder(ModelFolder folder, int intraOpThreads = 0)
+    {
+        _folder = folder;
+        _text = new Lazy<ClipTextEncoder>(() => new ClipTextEncoder(folder, intraOpThreads));
+        _image = new Lazy<ClipImageEncoder>(() => new ClipImageEncoder(folder, intraOpThreads));
+    }
 
     public float[] Embed(IReadOnlyList<QueryTerm> terms)
     {
@@ -31,20 +36,21 @@ public sealed class QueryEmbedder : IDisposable
         return sum!;
     }
 
-    float[] EmbedText(string text) => (_text ??= new ClipTextEncoder(_folder)).Encode([text]);
+    float[] EmbedText(string text) => _text.Value.Encode([text]);
 
     float[] EmbedImage(string path)
     {
-        _image ??= new ClipImageEncoder(_folder);
         var pre = new ClipPreprocessor(_folder.Preprocess);
         var tensor = new float[pre.TensorLength];
         pre.Preprocess(File.ReadAllBytes(path), tensor);
-        return _image.Encode(tensor, 1);
+        return _image.Value.Encode(tensor, 1);
     }
 
     public void Dispose()
     {
-        _text?.Dispose();
-        _image?.Dispose();
+        if (_text.IsValueCreated)
+            _text.Value.Dispose();
+        if (_image.IsValueCreated)
+            _image.Value.Dispose();
     }
 }
