@@ -2,7 +2,6 @@ using System.CommandLine;
 using Glimpse.Imaging;
 using Glimpse.Models;
 using Glimpse.Numpy;
-using SkiaSharp;
 
 namespace Glimpse.Cli.Commands;
 
@@ -46,7 +45,7 @@ internal static class PreprocessCommand
                         NpyFile.Write(Path.Combine(npyDir, name + ".npy"), tensor, [3, config.Size, config.Size]);
                     }
                     if (pngDir is not null)
-                        WritePng(square, Path.Combine(pngDir, name + ".png"));
+                        File.WriteAllBytes(Path.Combine(pngDir, name + ".png"), ImageEncoder.Png(square));
                     cli.Out.WriteLine(image);
                 }
                 catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)
@@ -58,21 +57,5 @@ internal static class PreprocessCommand
             return failures > 0 ? ExitCodes.SomeFailed : ExitCodes.Ok;
         });
         return command;
-    }
-
-    static void WritePng(RgbImage image, string path)
-    {
-        using var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        Span<byte> rgba = bitmap.GetPixelSpan();
-        for (int i = 0, p = 0; p < image.Pixels.Length; i += 4, p += 3)
-        {
-            rgba[i] = image.Pixels[p];
-            rgba[i + 1] = image.Pixels[p + 1];
-            rgba[i + 2] = image.Pixels[p + 2];
-            rgba[i + 3] = 255;
-        }
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        data.SaveTo(file);
     }
 }

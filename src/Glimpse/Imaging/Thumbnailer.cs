@@ -1,5 +1,3 @@
-using SkiaSharp;
-
 namespace Glimpse.Imaging;
 
 /// <summary>Makes a JPEG thumbnail that fits a square, decoding with shrink-on-load and resizing with the antialiased resampler.</summary>
@@ -13,16 +11,6 @@ public static class Thumbnailer
         int w = Math.Max(1, (int)Math.Round(image.Width * scale)), h = Math.Max(1, (int)Math.Round(image.Height * scale));
         RgbImage small = Resampler.ResizeWindow(image, w, h, 0, 0, w, h, ResampleFilter.Bicubic);
 
-        using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        Span<byte> rgba = bitmap.GetPixelSpan();
-        for (int i = 0, p = 0; p < small.Pixels.Length; i += 4, p += 3)
-        {
-            rgba[i] = small.Pixels[p];
-            rgba[i + 1] = small.Pixels[p + 1];
-            rgba[i + 2] = small.Pixels[p + 2];
-            rgba[i + 3] = 255;
-        }
-        using SKData data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 85);
-        return data.ToArray();
+        return ImageEncoder.Jpeg(small, 85);
     }
 }
