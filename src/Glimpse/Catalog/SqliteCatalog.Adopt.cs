@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace Glimpse.Catalog;
@@ -41,7 +40,7 @@ public sealed partial class SqliteCatalog
                     continue; // already in the catalog
                 next++;
                 vectorId.Value = id;
-                vectorBlob.Value = MemoryMarshal.AsBytes(vector.AsSpan()).ToArray();
+                vectorBlob.Value = ToBlob(vector);
                 putVector.ExecuteNonQuery();
                 adopted++;
             }

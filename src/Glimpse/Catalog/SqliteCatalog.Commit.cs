@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace Glimpse.Catalog;
@@ -57,7 +56,7 @@ public sealed partial class SqliteCatalog
                 if ((long)index == next)
                     next++;
                 vectorId.Value = image.Id;
-                vectorBlob.Value = MemoryMarshal.AsBytes(image.Vector.AsSpan()).ToArray();
+                vectorBlob.Value = ToBlob(image.Vector);
                 putVector.ExecuteNonQuery();
                 committed++;
             }

@@ -126,11 +126,7 @@ public sealed partial class SqliteCatalog
                 WHERE i.content_hash = $hash AND i.size = $size AND i.status IN (2, 4)
                 LIMIT 1
                 """, null, ("$hash", contentHash), ("$size", size));
-            if (cmd.ExecuteScalar() is not byte[] blob)
-                return null;
-            var vector = new float[blob.Length / 4];
-            Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
-            return vector;
+            return cmd.ExecuteScalar() is byte[] blob ? ToVector(blob) : null;
         }
     }
 }

@@ -75,9 +75,7 @@ public sealed partial class SqliteCatalog
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {
-            byte[] blob = reader.GetFieldValue<byte[]>(3);
-            var vector = new float[blob.Length / 4];
-            Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
+            float[] vector = ToVector(reader.GetFieldValue<byte[]>(3));
             yield return new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), vector);
         }
     }
@@ -102,9 +100,7 @@ public sealed partial class SqliteCatalog
             var rows = new List<StoredVector>();
             while (reader.Read())
             {
-                byte[] blob = reader.GetFieldValue<byte[]>(3);
-                var vector = new float[blob.Length / 4];
-                Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
+                float[] vector = ToVector(reader.GetFieldValue<byte[]>(3));
                 rows.Add(new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), vector));
             }
             return rows;

@@ -117,6 +117,17 @@ public sealed partial class SqliteCatalog : ICatalog
 
     long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>A stored vector blob (float32, little-endian) as floats.</summary>
+    static float[] ToVector(byte[] blob)
+    {
+        var vector = new float[blob.Length / sizeof(float)];
+        Buffer.BlockCopy(blob, 0, vector, 0, vector.Length * sizeof(float));
+        return vector;
+    }
+
+    /// <summary>A vector as the blob the vectors table stores.</summary>
+    static byte[] ToBlob(float[] vector) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan()).ToArray();
+
     SqliteCommand Command(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
