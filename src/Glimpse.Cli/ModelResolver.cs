@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Glimpse.Catalog;
 using Glimpse.Cli.Terminal;
 using Glimpse.Models;
 
@@ -25,6 +26,19 @@ internal static class ModelResolver
                 $"model {name} is not in the cache ({cache.Root}) and offline mode forbids downloading it: pass --model DIR, or run 'glimpse models pull {name}' with network.");
         cli.Warn($"model {name} is not in {cache.Root}: downloading it once from {DownloadSource(name)}");
         return await PullAsync(cli, cache, name, cancellationToken);
+    }
+
+    /// <summary>A folder path as given, else a cached model of that name (no download): for commands that only read a folder.</summary>
+    public static string ResolveLocal(string model) => new ModelCache().Resolve(model) ?? model;
+
+    /// <summary>
+    /// The model to query a catalog with: <c>--model</c>, else the folder the catalog was indexed
+    /// with, else its model by name from the cache (fetched again if it was removed since).
+    /// </summary>
+    public static Task<string> ResolveForCatalogAsync(CliContext cli, string? given, SqliteCatalog catalog, bool offline, CancellationToken cancellationToken)
+    {
+        string? recorded = catalog.Model?.Folder is { } folder && Directory.Exists(folder) ? folder : null;
+        return ResolveAsync(cli, given ?? recorded ?? catalog.Model?.Name, offline, cancellationToken);
     }
 
     public static async Task<string> PullAsync(CliContext cli, ModelCache cache, string name, CancellationToken cancellationToken)

@@ -23,7 +23,7 @@ internal static class ImportCommand
         command.SetAction(parse =>
         {
             string root = Path.GetFullPath(parse.GetValue(rootOption)!);
-            using var encoder = new ClipImageEncoder(ModelFolder.Open(new ModelCache().Resolve(parse.GetValue(model)!) ?? parse.GetValue(model)!), 1);
+            using var encoder = new ClipImageEncoder(ModelFolder.Open(ModelResolver.ResolveLocal(parse.GetValue(model)!)), 1);
             using var store = new SqliteCatalog(CliContext.CatalogPath(root, parse.GetValue(catalog)));
             ImportReport report = OldIndexImporter.Import(parse.GetValue(oldDir)!, root, store, encoder.Identity);
             if (parse.GetValue(json))

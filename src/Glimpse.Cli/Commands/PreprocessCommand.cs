@@ -26,7 +26,7 @@ internal static class PreprocessCommand
                 cli.Warn("nothing to write: pass --npy DIR and/or --png DIR.");
                 return ExitCodes.Usage;
             }
-            PreprocessConfig config = parse.GetValue(model) is { } m ? ModelFolder.Open(new ModelCache().Resolve(m) ?? m).Preprocess : PreprocessConfig.OpenAiClip();
+            PreprocessConfig config = parse.GetValue(model) is { } m ? ModelFolder.Open(ModelResolver.ResolveLocal(m)).Preprocess : PreprocessConfig.OpenAiClip();
             var pre = new ClipPreprocessor(config);
             foreach (string dir in new[] { npyDir, pngDir }.OfType<string>())
                 Directory.CreateDirectory(dir);

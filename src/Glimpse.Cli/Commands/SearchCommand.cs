@@ -69,10 +69,7 @@ internal static class SearchCommand
                 cli.Warn("the catalog has no vectors yet: run 'glimpse index' first.");
                 return ExitCodes.Usage;
             }
-            // --model, else the folder the catalog was indexed with, else its model by name from
-            // the cache (downloaded again if it was a cached model that has since been removed).
-            string? recorded = store.Model.Folder is { } f && Directory.Exists(f) ? f : null;
-            string folderPath = ModelResolver.ResolveAsync(cli, parse.GetValue(model) ?? recorded ?? store.Model.Name, parse.GetValue(offline), CancellationToken.None)
+            string folderPath = ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), CancellationToken.None)
                 .GetAwaiter().GetResult();
             var folder = ModelFolder.Open(folderPath);
 

@@ -15,7 +15,7 @@ internal static class TokenizeCommand
         var command = new Command("tokenize", "Print the token ids CLIP reads TEXT as (start and end tokens included, not padded).") { text, model, json };
         command.SetAction(parse =>
         {
-            var folder = ModelFolder.Open(new ModelCache().Resolve(parse.GetValue(model)!) ?? parse.GetValue(model)!);
+            var folder = ModelFolder.Open(ModelResolver.ResolveLocal(parse.GetValue(model)!));
             var tokenizer = ClipTokenizer.Load(folder.TokenizerPath, folder.ContextLength);
             int[] ids = tokenizer.Encode(parse.GetValue(text)!);
             if (parse.GetValue(json))

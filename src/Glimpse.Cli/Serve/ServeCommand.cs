@@ -56,8 +56,7 @@ internal static class ServeCommand
             using var store = cli.OpenExisting(rootPath, parse.GetValue(catalog));
             if (store is null)
                 return ExitCodes.Error;
-            string? recorded = store.Model?.Folder is { } f && Directory.Exists(f) ? f : null;
-            string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model) ?? recorded ?? store.Model?.Name, parse.GetValue(offline), cancellationToken);
+            string modelPath = await ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), cancellationToken);
             if (parse.GetValue(ann) && !Glimpse.Search.AnnIndex.IsUsable(store))
                 cli.Warn($"building the ANN index of {store.CountDone()} vectors (once; index runs keep it current)...");
             using var service = new SearchService(store, ModelFolder.Open(modelPath), rootPath, parse.GetValue(ann));
