@@ -16,19 +16,39 @@ internal sealed class CliContext
 
     public void WriteJson(object value) => Out.WriteLine(JsonSerializer.Serialize(value, Json));
 
-    /// <summary>The catalog file for a library root: <c>--catalog</c> if given, else <c>ROOT/.glimpse/catalog.db</c>.</summary>
-    public static string CatalogPath(string root, string? catalog) =>
-        Path.GetFullPath(catalog ?? Path.Combine(root, ".glimpse", "catalog.db"));
+    /// <summary>
+    /// The catalog a command works on: <c>--catalog</c> (a file, or a PostgreSQL address) if given,
+    /// else <c>ROOT/.glimpse/catalog.db</c>.
+    /// </summary>
+    public static CatalogAddress Address(string root, string? catalog) =>
+        catalog is not null ? CatalogAddress.Parse(catalog) : CatalogAddress.Sqlite(Path.Combine(root, ".glimpse", "catalog.db"));
 
-    /// <summary>Opens an existing catalog for reading commands; null (with a message) when there is none.</summary>
-    public SqliteCatalog? OpenExisting(string root, string? catalog)
+    /// <summary>
+    /// The library folder on this machine: the mount point <c>--root-path NAME=DIR</c> gives for a
+    /// server catalog's library, else ROOT.
+    /// </summary>
+    public static string LibraryRoot(string root, CatalogAddress address, string[]? rootPaths)
     {
-        string path = CatalogPath(root, catalog);
-        if (!File.Exists(path))
+        foreach (string mapping in rootPaths ?? [])
         {
-            Warn($"no catalog at {path}: run 'glimpse index {root}' first (or pass --catalog PATH).");
+            string[] parts = mapping.Split('=', 2);
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+                throw new CatalogException($"--root-path takes NAME=DIR (the library's name in the catalog, and where this machine mounts it), not '{mapping}'.");
+            if (address.RootName == parts[0])
+                return Path.GetFullPath(parts[1]);
+        }
+        return Path.GetFullPath(root);
+    }
+
+    /// <summary>Opens an existing catalog for reading commands; null (with a message) when there is no catalog file.</summary>
+    public ICatalog? OpenExisting(string root, string? catalog)
+    {
+        CatalogAddress address = Address(root, catalog);
+        if (!address.IsPostgres && !File.Exists(address.SqlitePath))
+        {
+            Warn($"no catalog at {address.SqlitePath}: run 'glimpse index {root}' first (or pass --catalog PATH).");
             return null;
         }
-        return new SqliteCatalog(path);
+        return address.Open();
     }
 }

@@ -35,7 +35,7 @@ internal static class ModelResolver
     /// The model to query a catalog with: <c>--model</c>, else the folder the catalog was indexed
     /// with, else its model by name from the cache (fetched again if it was removed since).
     /// </summary>
-    public static Task<string> ResolveForCatalogAsync(CliContext cli, string? given, SqliteCatalog catalog, bool offline, CancellationToken cancellationToken)
+    public static Task<string> ResolveForCatalogAsync(CliContext cli, string? given, ICatalog catalog, bool offline, CancellationToken cancellationToken)
     {
         string? recorded = catalog.Model?.Folder is { } folder && Directory.Exists(folder) ? folder : null;
         return ResolveAsync(cli, given ?? recorded ?? catalog.Model?.Name, offline, cancellationToken);

@@ -21,6 +21,7 @@ var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a phot
     TokenizeCommand.Create(context),
     DuplicatesCommand.Create(context),
     ModelsCommand.Create(context),
+    CatalogCommand.Create(context),
     Glimpse.Cli.Serve.ServeCommand.Create(context),
 };
 

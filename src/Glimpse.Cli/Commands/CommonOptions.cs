@@ -14,7 +14,14 @@ internal static class CommonOptions
 
     public static Option<string?> Catalog() => new("--catalog")
     {
-        Description = "The catalog file. Default: ROOT/.glimpse/catalog.db.",
+        Description = "The catalog: a file (default ROOT/.glimpse/catalog.db), or a library in PostgreSQL shared by many machines: " +
+                      "postgres://user@host:port/db?root=NAME (password from PGPASSWORD or ~/.pgpass).",
+    };
+
+    public static Option<string[]> RootPath() => new("--root-path")
+    {
+        Description = "NAME=DIR: where this machine mounts the library a PostgreSQL catalog calls NAME (instead of ROOT). Paths are stored relative to it, so machines that mount the share at different places agree.",
+        AllowMultipleArgumentsPerToken = false,
     };
 
     public static Option<string?> Model() => new("--model", "-m")

@@ -13,17 +13,18 @@ internal static class ExportCommand
         var format = new Option<string>("--format") { Description = "npy: embeddings.npy + metadata.db, the layout numpy scripts of the old design read. parquet: one file of (path, embedding_index, vector) for data tools.", DefaultValueFactory = _ => "npy" };
         format.AcceptOnlyFromAmong("npy", "parquet");
         var catalog = CommonOptions.Catalog();
+        var rootPaths = CommonOptions.RootPath();
         var command = new Command("export", "Write the vectors of every done image for other tools. Files appear whole or not at all (written aside, then renamed).")
         {
-            root, outDir, format, catalog,
+            root, outDir, format, catalog, rootPaths,
         };
         command.SetAction(parse =>
         {
-            string rootPath = parse.GetValue(root)!;
-            using var store = cli.OpenExisting(rootPath, parse.GetValue(catalog));
+            using var store = cli.OpenExisting(parse.GetValue(root)!, parse.GetValue(catalog));
             if (store is null)
                 return ExitCodes.Error;
             string dir = parse.GetValue(outDir)!;
+            string rootPath = CliContext.LibraryRoot(parse.GetValue(root)!, CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog)), parse.GetValue(rootPaths));
             long rows = parse.GetValue(format) == "parquet"
                 ? ParquetExporter.Export(store, Path.Combine(dir, ParquetExporter.FileName))
                 : NpyExporter.Export(store, rootPath, dir);

@@ -24,7 +24,7 @@ internal static class ImportCommand
         {
             string root = Path.GetFullPath(parse.GetValue(rootOption)!);
             using var encoder = new ClipImageEncoder(ModelFolder.Open(ModelResolver.ResolveLocal(parse.GetValue(model)!)), 1);
-            using var store = new SqliteCatalog(CliContext.CatalogPath(root, parse.GetValue(catalog)));
+            using var store = CliContext.Address(root, parse.GetValue(catalog)).Open();
             ImportReport report = OldIndexImporter.Import(parse.GetValue(oldDir)!, root, store, encoder.Identity);
             if (parse.GetValue(json))
                 cli.WriteJson(report);

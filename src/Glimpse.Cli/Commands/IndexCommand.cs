@@ -15,6 +15,7 @@ internal static class IndexCommand
     {
         var root = CommonOptions.Root();
         var catalog = CommonOptions.Catalog();
+        var rootPaths = CommonOptions.RootPath();
         var model = CommonOptions.Model();
         var json = CommonOptions.Json();
         var offline = CommonOptions.Offline();
@@ -30,11 +31,12 @@ internal static class IndexCommand
 
         var command = new Command("index", "Embed every image under ROOT into the catalog. Safe to stop (Ctrl-C), kill or run twice at once; run it again to continue or to pick up changes.")
         {
-            root, catalog, model, batchSize, workers, threads, encoders, lease, retryFailed, allowMassDelete, maxMegapixels, noShrink, offline, json,
+            root, catalog, rootPaths, model, batchSize, workers, threads, encoders, lease, retryFailed, allowMassDelete, maxMegapixels, noShrink, offline, json,
         };
         command.SetAction(async (parse, token) =>
         {
-            string rootPath = Path.GetFullPath(parse.GetValue(root)!);
+            CatalogAddress address = CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog));
+            string rootPath = CliContext.LibraryRoot(parse.GetValue(root)!, address, parse.GetValue(rootPaths));
             if (!Directory.Exists(rootPath))
             {
                 cli.Warn($"library folder {rootPath} does not exist or is not reachable.");
@@ -56,23 +58,22 @@ internal static class IndexCommand
                 AllowMassDelete = parse.GetValue(allowMassDelete),
                 Decode = DecodeOptions.Default with { MaxMegapixels = parse.GetValue(maxMegapixels), ShrinkOnLoad = !parse.GetValue(noShrink) },
             };
-            string catalogPath = CliContext.CatalogPath(rootPath, parse.GetValue(catalog));
 
             using var stop = new StopSignal();
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
             using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads));
-            using var store = new SqliteCatalog(catalogPath);
+            using var store = address.Open();
             var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
 
             var clock = Stopwatch.StartNew();
             IndexRunSummary summary;
             await using (new ProgressDisplay(pipeline.Progress, cli.Err, cli.ErrIsTerminal))
-                summary = await pipeline.RunAsync(rootPath, Path.GetDirectoryName(catalogPath), stop.Token);
+                summary = await pipeline.RunAsync(rootPath, address.SqlitePath is { } file ? Path.GetDirectoryName(file) : null, stop.Token);
 
             // Keep an ANN index, where there is one, current: only what this run committed is added.
             if (!summary.Stopped && summary.Done > 0 && Glimpse.Search.AnnIndex.IsUsable(store))
                 Glimpse.Search.AnnIndex.Update(store);
-            Report(cli, summary, catalogPath, clock.Elapsed, parse.GetValue(json));
+            Report(cli, summary, store.Location, clock.Elapsed, parse.GetValue(json));
             if (summary.Stopped)
             {
                 cli.Warn($"stopped: {summary.Done} embedded this run, {summary.Left} left. Run the same command again to continue.");

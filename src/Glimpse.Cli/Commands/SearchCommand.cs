@@ -37,9 +37,10 @@ internal static class SearchCommand
         var offline = CommonOptions.Offline();
         var exact = new Option<bool>("--exact") { Description = $"Scan every vector (the default up to {AnnThreshold:N0} images): exact, about 50 ms per million on 2 cores." };
         var ann = new Option<bool>("--ann") { Description = "Use the HNSW index beside the catalog (the default above that size; built on first use, then updated incrementally): milliseconds, recall about 0.97." };
+        var inDatabase = new Option<bool>("--in-database") { Description = "PostgreSQL catalogs with pgvector ('glimpse catalog pgvector'): let the server's HNSW index find the results." };
         var command = new Command("search", "Search the library by text, by example image, or by a weighted combination. Sees every batch committed so far, also while indexing runs.")
         {
-            words, image, catalog, model, offline, exact, ann,
+            words, image, catalog, model, offline, exact, ann, inDatabase,
         };
         var output = AddOutputOptions(command);
         command.SetAction(parse =>
@@ -84,6 +85,18 @@ internal static class SearchCommand
             int limit = parse.GetValue(output.Limit), offset = parse.GetValue(output.Offset);
             float minScore = parse.GetValue(output.MinScore) ?? float.NegativeInfinity;
             long done = store.CountDone();
+            if (parse.GetValue(inDatabase))
+            {
+                if (store is not Glimpse.Catalog.Postgres.PostgresCatalog { HasPgvector: true } server)
+                {
+                    cli.Warn("--in-database needs a PostgreSQL catalog with pgvector enabled ('glimpse catalog pgvector CATALOG').");
+                    return ExitCodes.Usage;
+                }
+                var found = server.SearchInDatabase(query, limit + offset).Skip(offset).Where(h => h.Score >= minScore)
+                    .Select(h => new SearchHit(h.Path, -1, h.Score) { ImageId = h.ImageId }).ToList();
+                Print(cli, store, done, found, parse, output, clock.Elapsed);
+                return ExitCodes.Ok;
+            }
             if (!parse.GetValue(exact) && (parse.GetValue(ann) || done > AnnThreshold))
             {
                 PrepareAnn(cli, store);
@@ -134,14 +147,14 @@ internal static class SearchCommand
     internal const long AnnThreshold = 1_000_000;
 
     /// <summary>Builds the ANN index when there is none (telling the user, it can take minutes), else brings it up to date.</summary>
-    internal static void PrepareAnn(CliContext cli, SqliteCatalog store)
+    internal static void PrepareAnn(CliContext cli, ICatalog store)
     {
         if (!AnnIndex.IsUsable(store))
             cli.Warn($"building the ANN index of {store.CountDone()} vectors (once; later runs update it incrementally)...");
         AnnIndex.Update(store);
     }
 
-    static void Print(CliContext cli, SqliteCatalog store, long searched, IReadOnlyList<SearchHit> hits, ParseResult parse, Output output, TimeSpan elapsed)
+    static void Print(CliContext cli, ICatalog store, long searched, IReadOnlyList<SearchHit> hits, ParseResult parse, Output output, TimeSpan elapsed)
     {
         CatalogStats stats = store.GetStats();
         if (stats.Left > 0 || searched == 0)

@@ -18,7 +18,7 @@ internal static class StatusCommand
         };
         command.SetAction(parse =>
         {
-            using SqliteCatalog? store = cli.OpenExisting(parse.GetValue(root)!, parse.GetValue(catalog));
+            using ICatalog? store = cli.OpenExisting(parse.GetValue(root)!, parse.GetValue(catalog));
             if (store is null)
                 return ExitCodes.Error;
             CatalogStats s = store.GetStats();

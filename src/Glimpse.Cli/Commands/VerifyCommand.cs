@@ -11,14 +11,14 @@ internal static class VerifyCommand
         var root = CommonOptions.Root();
         var catalog = CommonOptions.Catalog();
         var json = CommonOptions.Json();
-        var command = new Command("verify", "Check the catalog: SQLite integrity, unique and dense embedding_index, a vector for every done image and an image for every vector, vector dimension, finite and unit-length vectors. Exits 1 on any problem.")
+        var command = new Command("verify", "Check the catalog: SQLite integrity (for a file), unique and dense embedding_index, a vector for every done image and an image for every vector, vector dimension, finite and unit-length vectors. Exits 1 on any problem.")
         {
             root, catalog, json,
         };
         command.SetAction(parse =>
         {
             VerifyReport report;
-            string path = CliContext.CatalogPath(parse.GetValue(root)!, parse.GetValue(catalog));
+            string path = CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog)).Display;
             try
             {
                 using var store = cli.OpenExisting(parse.GetValue(root)!, parse.GetValue(catalog));
@@ -26,7 +26,7 @@ internal static class VerifyCommand
                     return ExitCodes.Error;
                 report = store.Verify();
             }
-            catch (Exception e) when (e is CatalogException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception e) when (e is CatalogException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
             {
                 report = new VerifyReport(0, 0, [new VerifyProblem("integrity", 1, e.Message.ReplaceLineEndings(" "))]);
             }

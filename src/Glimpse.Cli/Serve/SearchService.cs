@@ -20,7 +20,7 @@ internal sealed class SearchService : IDisposable
     DateTime _checkedAt;
     AnnIndex.View? _ann;
 
-    public SearchService(SqliteCatalog catalog, ModelFolder model, string root, bool buildAnn = false)
+    public SearchService(ICatalog catalog, ModelFolder model, string root, bool buildAnn = false)
     {
         Catalog = catalog;
         Root = Path.GetFullPath(root);
@@ -42,7 +42,7 @@ internal sealed class SearchService : IDisposable
     /// <summary>True when searches go through the ANN index (one exists beside the catalog).</summary>
     public bool UsesAnn => _ann is not null;
 
-    public SqliteCatalog Catalog { get; }
+    public ICatalog Catalog { get; }
     public string Root { get; }
     public ModelFolder Model { get; }
 

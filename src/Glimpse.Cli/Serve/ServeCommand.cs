@@ -25,6 +25,7 @@ internal static class ServeCommand
     {
         var root = Commands.CommonOptions.Root();
         var catalog = Commands.CommonOptions.Catalog();
+        var rootPaths = Commands.CommonOptions.RootPath();
         var model = Commands.CommonOptions.Model();
         var offline = Commands.CommonOptions.Offline();
         var port = new Option<int>("--port") { Description = "The TCP port (0 picks a free one).", DefaultValueFactory = _ => 8077 };
@@ -35,7 +36,7 @@ internal static class ServeCommand
         var maxUpload = new Option<int>("--max-upload-mb") { Description = "The largest image accepted for search by example.", DefaultValueFactory = _ => 20 };
         var command = new Command("serve", "Serve a local search page and JSON API: text and example-image search, more like this, thumbnails, live indexing status.")
         {
-            root, catalog, model, offline, port, bind, allowRemote, token, ann, maxUpload,
+            root, catalog, rootPaths, model, offline, port, bind, allowRemote, token, ann, maxUpload,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,7 +53,7 @@ internal static class ServeCommand
             if (!IPAddress.IsLoopback(address))
                 cli.Warn($"WARNING: listening on {address}: anyone who can reach it can search and see your photos{(parse.GetValue(token) is null ? " (no --token set!)" : "")}.");
 
-            string rootPath = parse.GetValue(root)!;
+            string rootPath = CliContext.LibraryRoot(parse.GetValue(root)!, CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog)), parse.GetValue(rootPaths));
             using var store = cli.OpenExisting(rootPath, parse.GetValue(catalog));
             if (store is null)
                 return ExitCodes.Error;

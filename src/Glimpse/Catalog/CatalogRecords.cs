@@ -41,3 +41,11 @@ public sealed record CatalogStats(
     public long Total => Pending + Claimed + Done + Failed;
     public long Left => Pending + Claimed;
 }
+
+/// <summary>A whole catalog row and its vector, as <c>glimpse catalog copy</c> moves it between back-ends. Leases are not copied.</summary>
+public sealed record CatalogRow(
+    string Path, long Size, long MtimeNs, ImageStatus Status, string? FailStage, string? FailReason, int Attempts,
+    long? EmbeddingIndex, long? DoneAt, string? ContentHash, float[]? Vector);
+
+/// <summary>The counters a catalog keeps beside its rows.</summary>
+public sealed record CatalogCounters(long NextEmbeddingIndex, long RemovedImages);

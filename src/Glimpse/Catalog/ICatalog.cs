@@ -10,8 +10,14 @@ namespace Glimpse.Catalog;
 /// </summary>
 public interface ICatalog : IDisposable
 {
-    /// <summary>Where the catalog lives, for messages (a file path or a server).</summary>
+    /// <summary>Where the catalog lives, for messages (a file path, or a server and library without its password).</summary>
     string Location { get; }
+
+    /// <summary>
+    /// Where this machine keeps data derived from the catalog (the ANN index), as a path prefix:
+    /// beside a catalog file, or in the user's cache for a server's catalog.
+    /// </summary>
+    string DerivedDataPrefix { get; }
 
     /// <summary>The model whose vectors this catalog holds, or null while it holds none.</summary>
     ModelIdentity? Model { get; }
@@ -81,6 +87,42 @@ public interface ICatalog : IDisposable
 
     IReadOnlyList<FailedEntry> ListFailed();
 
-    /// <summary>Every stored vector of a done image, in <c>embedding_index</c> order.</summary>
+    /// <summary>Every stored vector of a done image, in <c>embedding_index</c> order, from one consistent snapshot.</summary>
     IEnumerable<StoredVector> ReadVectors();
+
+    /// <summary>Done images right now (those <see cref="ReadVectors"/> returns).</summary>
+    long CountDone();
+
+    /// <summary>
+    /// Done images committed at or after <paramref name="sinceMs"/> (unix ms of the commit). Commit
+    /// times are taken under the catalog's write lock, so they follow commit order.
+    /// </summary>
+    IReadOnlyList<StoredVector> ReadVectorsSince(long sinceMs);
+
+    /// <summary>Paths of the given images that are done now (others are left out: gone, changed or removed).</summary>
+    IReadOnlyDictionary<long, string> DonePaths(IEnumerable<long> imageIds);
+
+    /// <summary>The latest commit time (unix ms) of any image, or 0.</summary>
+    long LastCommitMs();
+
+    /// <summary>The relative path of an image by its id, or null.</summary>
+    string? PathOfImage(long imageId);
+
+    /// <summary>Checks the catalog's invariants (unique, dense indexes; a vector per done image; finite unit vectors).</summary>
+    VerifyReport Verify();
+
+    /// <summary>Every row with its vector, ordered by path (ordinal), starting after <paramref name="afterPath"/>: for copying a catalog.</summary>
+    IEnumerable<CatalogRow> ReadRows(string? afterPath = null);
+
+    /// <summary>
+    /// Writes rows copied from another catalog in one transaction, keeping their embedding_index;
+    /// rows whose path is already here are left alone. Returns how many were written.
+    /// </summary>
+    int CopyIn(IReadOnlyList<CatalogRow> rows);
+
+    /// <summary>The catalog's counters: the next embedding_index to give, and how many indexed images were removed.</summary>
+    CatalogCounters ReadCounters();
+
+    /// <summary>Raises the counters to at least <paramref name="counters"/> (after a copy).</summary>
+    void RaiseCounters(CatalogCounters counters);
 }

@@ -9,7 +9,7 @@ public sealed partial class SqliteCatalog
     {
         int dimension = Model?.Dimension ?? throw new InvalidOperationException("Bind a model to the catalog before adopting vectors.");
         foreach (var (file, vector) in images)
-            CheckVector(new EmbeddedImage(0, vector), dimension);
+            VectorBlob.Check(0, vector, dimension);
 
         lock (_lock)
         {

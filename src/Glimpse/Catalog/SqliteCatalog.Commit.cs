@@ -9,7 +9,7 @@ public sealed partial class SqliteCatalog
         int dimension = Model?.Dimension
             ?? throw new InvalidOperationException("Bind a model to the catalog before committing vectors.");
         foreach (var image in done)
-            CheckVector(image, dimension);
+            VectorBlob.Check(image.Id, image.Vector, dimension);
 
         lock (_lock)
         {
@@ -84,15 +84,6 @@ public sealed partial class SqliteCatalog
             tx.Commit();
             return new CommitResult(committed, failures, rejected);
         }
-    }
-
-    static void CheckVector(EmbeddedImage image, int dimension)
-    {
-        if (image.Vector.Length != dimension)
-            throw new ArgumentException($"Image {image.Id}: a {image.Vector.Length}-d vector cannot join a catalog of {dimension}-d vectors.");
-        foreach (float v in image.Vector)
-            if (!float.IsFinite(v))
-                throw new ArgumentException($"Image {image.Id}: the vector holds NaN or infinity; refusing to store it.");
     }
 
     string ReadInfo(string key, SqliteTransaction? tx)

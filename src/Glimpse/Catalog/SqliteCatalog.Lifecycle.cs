@@ -37,7 +37,9 @@ public sealed partial class SqliteCatalog
                 }
 
             if (gone.Count > 0 && !allowMassDelete)
-                RefuseMassDeletion(gone.Select(g => g.Path).ToList(), massDeleteThreshold, tx);
+                MassDeletionGuard.Check(gone.Select(g => g.Path).ToList(), massDeleteThreshold,
+                    () => Scalar("SELECT COUNT(*) FROM images WHERE status <> 4", tx),
+                    (lo, hi) => Scalar("SELECT COUNT(*) FROM images WHERE status <> 4 AND path >= $lo AND path < $hi", tx, ("$lo", lo), ("$hi", hi)));
 
             using var mark = Command("UPDATE images SET status = 4, lease_owner = NULL, lease_until = NULL WHERE id = $id", tx);
             var id = mark.Parameters.Add("$id", SqliteType.Integer);
@@ -49,30 +51,6 @@ public sealed partial class SqliteCatalog
             Execute("DELETE FROM temp.scan_seen", tx);
             tx.Commit();
             return new ScanCompletion(gone.Count);
-        }
-    }
-
-    /// <summary>
-    /// An unmounted drive or a folder that vanished looks exactly like mass deletion. Refuse when
-    /// everything would go, or when a top-level folder with at least the threshold of indexed
-    /// images would be emptied.
-    /// </summary>
-    void RefuseMassDeletion(List<string> gone, int threshold, SqliteTransaction tx)
-    {
-        long present = Scalar("SELECT COUNT(*) FROM images WHERE status <> 4", tx);
-        if (gone.Count == present && present >= Math.Min(threshold, 10))
-            throw new CatalogException(
-                $"the scan found none of the {present} indexed images: is the library's drive mounted? Nothing was marked missing. " +
-                "If they really are gone, run again with --allow-mass-delete.");
-
-        foreach (var folder in gone.Where(p => p.Contains('/')).GroupBy(p => p[..p.IndexOf('/')]).Where(g => g.Count() >= threshold))
-        {
-            long inFolder = Scalar("SELECT COUNT(*) FROM images WHERE status <> 4 AND path >= $lo AND path < $hi", tx,
-                ("$lo", folder.Key + "/"), ("$hi", folder.Key + "0")); // '0' sorts right after '/'
-            if (folder.Count() == inFolder)
-                throw new CatalogException(
-                    $"the folder '{folder.Key}' held {inFolder} indexed images and is now empty or unreachable. Nothing was marked missing. " +
-                    "If they really are gone, run again with --allow-mass-delete.");
         }
     }
 

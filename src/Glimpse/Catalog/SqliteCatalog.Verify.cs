@@ -1,6 +1,3 @@
-using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
-
 namespace Glimpse.Catalog;
 
 /// <summary>
@@ -9,9 +6,6 @@ namespace Glimpse.Catalog;
 /// </summary>
 public sealed partial class SqliteCatalog
 {
-    /// <summary>How far a stored vector's length may be from 1 (float32 rounding is ~1e-7).</summary>
-    const double NormTolerance = 1e-3;
-
     public VerifyReport Verify()
     {
         lock (_lock)
@@ -66,40 +60,12 @@ public sealed partial class SqliteCatalog
 
     void CheckVectors(int dimension, Action<string, long, string> add)
     {
-        long wrongDimension = 0, nonFinite = 0, notNormalised = 0;
-        string? exampleDim = null, exampleFinite = null, exampleNorm = null;
+        var audit = new VectorAudit(dimension);
         using var cmd = Command("SELECT i.path, v.vector FROM vectors v LEFT JOIN images i ON i.id = v.image_id");
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
-        {
-            string path = reader.IsDBNull(0) ? "(no image)" : reader.GetString(0);
-            byte[] blob = reader.GetFieldValue<byte[]>(1);
-            if (blob.Length != dimension * sizeof(float))
-            {
-                wrongDimension++;
-                exampleDim ??= $"{path}: {blob.Length / 4.0:0.#} values, not {dimension}";
-                continue;
-            }
-            ReadOnlySpan<float> v = MemoryMarshal.Cast<byte, float>(blob);
-            bool finite = true;
-            foreach (float x in v)
-                finite &= float.IsFinite(x);
-            if (!finite)
-            {
-                nonFinite++;
-                exampleFinite ??= path;
-                continue;
-            }
-            double norm = TensorPrimitives.Norm(v);
-            if (Math.Abs(norm - 1) > NormTolerance)
-            {
-                notNormalised++;
-                exampleNorm ??= $"{path}: length {norm:0.####}";
-            }
-        }
-        add("wrong dimension", wrongDimension, exampleDim ?? "");
-        add("non-finite vector", nonFinite, exampleFinite ?? "");
-        add("not normalised", notNormalised, exampleNorm ?? "");
+            audit.Inspect(reader.IsDBNull(0) ? "(no image)" : reader.GetString(0), reader.GetFieldValue<byte[]>(1));
+        audit.Report(add);
     }
 
     string FirstPath(string sql)

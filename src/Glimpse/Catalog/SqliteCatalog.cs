@@ -62,6 +62,9 @@ public sealed partial class SqliteCatalog : ICatalog
 
     public string Location { get; }
 
+    /// <summary>The catalog file's path: derived data sits beside it (<c>catalog.db.usearch</c>).</summary>
+    public string DerivedDataPrefix => Location;
+
     public ModelIdentity? Model { get; private set; }
 
     public void BindModel(ModelIdentity model)
@@ -117,16 +120,9 @@ public sealed partial class SqliteCatalog : ICatalog
 
     long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>A stored vector blob (float32, little-endian) as floats.</summary>
-    static float[] ToVector(byte[] blob)
-    {
-        var vector = new float[blob.Length / sizeof(float)];
-        Buffer.BlockCopy(blob, 0, vector, 0, vector.Length * sizeof(float));
-        return vector;
-    }
+    static float[] ToVector(byte[] blob) => VectorBlob.ToVector(blob);
 
-    /// <summary>A vector as the blob the vectors table stores.</summary>
-    static byte[] ToBlob(float[] vector) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan()).ToArray();
+    static byte[] ToBlob(float[] vector) => VectorBlob.ToBlob(vector);
 
     SqliteCommand Command(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
     {

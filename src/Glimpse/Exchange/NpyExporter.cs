@@ -16,7 +16,7 @@ public static class NpyExporter
     public const string MetadataFile = "metadata.db";
 
     /// <summary>Exports every done image; file paths are written absolute (ROOT joined with the stored relative path).</summary>
-    public static long Export(SqliteCatalog catalog, string root, string outDir)
+    public static long Export(ICatalog catalog, string root, string outDir)
     {
         int dim = catalog.Model?.Dimension ?? throw new CatalogException($"{catalog.Location} holds no vectors yet: nothing to export.");
         Directory.CreateDirectory(outDir);

@@ -15,7 +15,7 @@ public static class ParquetExporter
     /// <summary>Rows per row group: about 200 MB of 512-d vectors, so readers can stream the file.</summary>
     const int RowGroupRows = 100_000;
 
-    public static long Export(SqliteCatalog catalog, string path)
+    public static long Export(ICatalog catalog, string path)
     {
         if (catalog.Model is null)
             throw new CatalogException($"{catalog.Location} holds no vectors yet: nothing to export.");

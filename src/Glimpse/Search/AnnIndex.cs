@@ -24,14 +24,14 @@ public sealed class AnnIndex
 
     sealed record Meta(string ModelSha256, int Dimension, long UpdatedAtMs, long Count);
 
-    public static string PathFor(SqliteCatalog catalog) => catalog.Location + ".usearch";
-    static string MetaPathFor(SqliteCatalog catalog) => PathFor(catalog) + ".json";
+    public static string PathFor(ICatalog catalog) => catalog.DerivedDataPrefix + ".usearch";
+    static string MetaPathFor(ICatalog catalog) => PathFor(catalog) + ".json";
 
     /// <summary>What <see cref="Update"/> did.</summary>
     public sealed record UpdateResult(bool Rebuilt, long Added, long Total);
 
     /// <summary>Builds the index if it is missing or stale, else adds what was committed since its last update.</summary>
-    public static UpdateResult Update(SqliteCatalog catalog)
+    public static UpdateResult Update(ICatalog catalog)
     {
         var model = catalog.Model ?? throw new CatalogException($"{catalog.Location} holds no vectors yet.");
         Meta? meta = ReadMeta(catalog);
@@ -65,11 +65,11 @@ public sealed class AnnIndex
     }
 
     /// <summary>True when an index exists for this catalog's model (it may lag behind; search merges the rest).</summary>
-    public static bool IsUsable(SqliteCatalog catalog) =>
+    public static bool IsUsable(ICatalog catalog) =>
         ReadMeta(catalog) is { } meta && catalog.Model is { } model && meta.ModelSha256 == model.VisualSha256 && File.Exists(PathFor(catalog));
 
     /// <summary>The nearest done images: the memory-mapped index plus an exact pass over rows committed since its update.</summary>
-    public static IReadOnlyList<SearchHit> Search(SqliteCatalog catalog, float[] query, int limit, int offset = 0,
+    public static IReadOnlyList<SearchHit> Search(ICatalog catalog, float[] query, int limit, int offset = 0,
         float minScore = float.NegativeInfinity, long? excludeImageId = null)
     {
         using var view = View.Open(catalog);
@@ -82,15 +82,15 @@ public sealed class AnnIndex
     /// </summary>
     public sealed class View : IDisposable
     {
-        readonly SqliteCatalog _catalog;
+        readonly ICatalog _catalog;
         readonly USearchIndex _index;
         readonly Meta _meta;
         readonly DateTime _fileTime;
 
-        View(SqliteCatalog catalog, USearchIndex index, Meta meta, DateTime fileTime) =>
+        View(ICatalog catalog, USearchIndex index, Meta meta, DateTime fileTime) =>
             (_catalog, _index, _meta, _fileTime) = (catalog, index, meta, fileTime);
 
-        public static View Open(SqliteCatalog catalog)
+        public static View Open(ICatalog catalog)
         {
             Meta meta = ReadMeta(catalog) ?? throw new InvalidOperationException("No ANN index: call Update first.");
             DateTime time = File.GetLastWriteTimeUtc(PathFor(catalog));
@@ -131,7 +131,7 @@ public sealed class AnnIndex
         public void Dispose() => _index.Dispose();
     }
 
-    static Meta? ReadMeta(SqliteCatalog catalog)
+    static Meta? ReadMeta(ICatalog catalog)
     {
         try
         {

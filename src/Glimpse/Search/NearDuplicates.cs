@@ -18,7 +18,7 @@ public static class NearDuplicates
     /// <summary>Neighbours asked of the ANN index per image: a group larger than this may be split.</summary>
     const int AnnNeighbours = 32;
 
-    public static IReadOnlyList<DuplicateGroup> Find(SqliteCatalog catalog, float threshold, bool useAnn)
+    public static IReadOnlyList<DuplicateGroup> Find(ICatalog catalog, float threshold, bool useAnn)
     {
         VectorSet set = VectorSet.Load(catalog);
         var parent = Enumerable.Range(0, set.Count).ToArray();

@@ -25,7 +25,7 @@ public sealed class VectorSet
 
     public ReadOnlySpan<float> Row(int i) => Data.AsSpan(i * Dimension, Dimension);
 
-    public static VectorSet Load(SqliteCatalog catalog)
+    public static VectorSet Load(ICatalog catalog)
     {
         int dim = catalog.Model?.Dimension ?? 0;
         long expected = catalog.CountDone();

@@ -37,7 +37,8 @@ public class CrashRecoveryTests : IDisposable
     public void Killed_with_SIGKILL_at_random_moments_the_run_resumes_to_the_same_catalog_as_a_clean_run()
     {
         string root = _dir.Sub("lib");
-        TestImages.Write(root, 600);
+        // Enough images that a dozen kills land before the run can finish, even on a fast machine.
+        TestImages.Write(root, 1200);
         var clean = CleanRun(root);
         string catalog = Path.Combine(_dir.Path, "killed.db");
 
@@ -46,7 +47,7 @@ public class CrashRecoveryTests : IDisposable
         for (int attempt = 0; attempt < 40 && kills < 12; attempt++)
         {
             using var process = CliProcess.Start(IndexArgs(root, catalog));
-            Thread.Sleep(300 + random.Next(1000));
+            Thread.Sleep(200 + random.Next(700));
             if (process.HasExited)
                 break;
             process.Signal(9);

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Glimpse.Catalog;
+using Glimpse.Catalog.Postgres;
+
+namespace Glimpse.Cli.Commands;
+
+/// <summary><c>glimpse catalog copy SRC DST</c> and <c>glimpse catalog pgvector</c>: moving catalogs between back-ends.</summary>
+internal static class CatalogCommand
+{
+    public static Command Create(CliContext cli)
+    {
+        var source = new Argument<string>("SRC") { Description = "The catalog to copy: a file, or postgres://user@host:port/db?root=NAME." };
+        var target = new Argument<string>("DST") { Description = "Where to copy it: a file, or postgres://user@host:port/db?root=NAME. Created if missing; must hold no other model's vectors." };
+        var json = CommonOptions.Json();
+        var copy = new Command("copy", "Copy a whole catalog (SQLite to PostgreSQL or back) with its vectors, then compare both row by row. Interrupted? Run it again: rows already copied are kept.")
+        {
+            source, target, json,
+        };
+        copy.SetAction((parse, token) =>
+        {
+            using var stop = new StopSignal();
+            using ICatalog from = OpenSource(parse.GetValue(source)!);
+            using ICatalog to = CatalogAddress.Parse(parse.GetValue(target)!).Open();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            TimeSpan lastReport = TimeSpan.Zero;
+            CopyReport report = CatalogCopier.Copy(from, to, rows =>
+            {
+                if (clock.Elapsed - lastReport < TimeSpan.FromSeconds(cli.ErrIsTerminal ? 0.5 : 10))
+                    return;
+                lastReport = clock.Elapsed;
+                cli.Warn($"copied {rows} rows ({rows / clock.Elapsed.TotalSeconds:0}/s)");
+            }, stop.Token);
+
+            if (parse.GetValue(json))
+                cli.WriteJson(new { Source = from.Location, Target = to.Location, report.SourceRows, report.Copied, report.Verified, report.Ok, report.Mismatches });
+            else
+            {
+                cli.Out.WriteLine($"copied {report.Copied} of {report.SourceRows} rows from {from.Location} to {to.Location} " +
+                                  $"({report.SourceRows - report.Copied} were there already); {report.Verified} verified row by row");
+                foreach (string mismatch in report.Mismatches)
+                    cli.Out.WriteLine($"MISMATCH {mismatch}");
+            }
+            return Task.FromResult(report.Ok ? ExitCodes.Ok : ExitCodes.Error);
+        });
+
+        var library = new Argument<string>("CATALOG") { Description = "postgres://user@host:port/db?root=NAME" };
+        var pgvector = new Command("pgvector", "Enable search inside PostgreSQL with pgvector's HNSW index, where the server has the extension (fills the vector column for what is stored).")
+        {
+            library,
+        };
+        pgvector.SetAction(parse =>
+        {
+            var address = CatalogAddress.Parse(parse.GetValue(library)!);
+            if (!address.IsPostgres)
+            {
+                cli.Warn("pgvector is for a PostgreSQL catalog (postgres://...).");
+                return ExitCodes.Usage;
+            }
+            using var store = new PostgresCatalog(address);
+            if (!store.EnablePgvector())
+            {
+                cli.Warn($"{store.Location}: the server has no pgvector extension (CREATE EXTENSION vector is unavailable); search runs in Glimpse instead.");
+                return ExitCodes.Error;
+            }
+            cli.Out.WriteLine($"{store.Location}: pgvector enabled; 'glimpse search --in-database' uses its HNSW index.");
+            return ExitCodes.Ok;
+        });
+        return new Command("catalog", "Work with whole catalogs: copy between SQLite and PostgreSQL, enable pgvector.") { copy, pgvector };
+    }
+
+    static ICatalog OpenSource(string text)
+    {
+        CatalogAddress address = CatalogAddress.Parse(text);
+        if (!address.IsPostgres && !File.Exists(address.SqlitePath))
+            throw new CatalogException($"no catalog at {address.SqlitePath} to copy.");
+        return address.Open();
+    }
+}

@@ -1,0 +1,114 @@
+using Npgsql;
+
+namespace Glimpse.Catalog.Postgres;
+
+public sealed partial class PostgresCatalog
+{
+    // SKIP LOCKED: workers claiming at the same moment each take other rows instead of queueing on
+    // the same ones. "status < 2" first, so the planner walks the partial index of unfinished rows.
+    internal const string ClaimQuery = $"""
+        WITH picked AS (
+            SELECT id FROM glimpse.images
+            WHERE library_id = @lib AND status < 2 AND (status = 0 OR lease_until < {ServerNowMs})
+            ORDER BY id
+            LIMIT @count
+            FOR UPDATE SKIP LOCKED)
+        UPDATE glimpse.images i SET status = 1, lease_owner = @owner, lease_until = {ServerNowMs} + @lease_ms
+        FROM picked WHERE i.id = picked.id
+        RETURNING i.id, i.path, i.size, i.mtime_ns
+        """;
+
+    public RegisterResult Register(IReadOnlyList<ScannedFile> files)
+    {
+        if (files.Count == 0)
+            return new RegisterResult(0, 0);
+        // Sorted, so two machines registering the same files lock rows in the same order (no deadlock).
+        var sorted = files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
+        string[] paths = sorted.Select(f => f.Path).ToArray();
+        NpgsqlConnection conn = _scan ?? Open();
+        try
+        {
+            lock (conn)
+            {
+                using var tx = conn.BeginTransaction();
+                // Same rules as the SQLite catalog: changed files go back to pending, unchanged rows are not written.
+                using var upsert = Cmd(conn, """
+                    INSERT INTO glimpse.images AS i (library_id, path, size, mtime_ns, status)
+                    SELECT @lib, f.path, f.size, f.mtime, 0 FROM unnest(@paths::text[], @sizes::bigint[], @mtimes::bigint[]) AS f(path, size, mtime)
+                    ORDER BY f.path
+                    ON CONFLICT (library_id, path) DO UPDATE SET
+                        status = CASE WHEN i.status = 4 AND i.size = excluded.size AND i.mtime_ns = excluded.mtime_ns
+                                      AND i.embedding_index IS NOT NULL THEN 2 ELSE 0 END,
+                        size = excluded.size, mtime_ns = excluded.mtime_ns,
+                        lease_owner = NULL, lease_until = NULL, fail_stage = NULL, fail_reason = NULL, attempts = 0
+                    WHERE i.size <> excluded.size OR i.mtime_ns <> excluded.mtime_ns OR i.status = 4
+                    """, tx,
+                    ("lib", _library), ("paths", paths), ("sizes", sorted.Select(f => f.Size).ToArray()), ("mtimes", sorted.Select(f => f.MtimeNs).ToArray()));
+                int changed = upsert.ExecuteNonQuery();
+                if (_scan is not null)
+                {
+                    using var seen = Cmd(conn, "INSERT INTO pg_temp.scan_seen(path) SELECT unnest(@paths::text[]) ON CONFLICT DO NOTHING", tx, ("paths", paths));
+                    seen.ExecuteNonQuery();
+                }
+                tx.Commit();
+                return new RegisterResult(changed, files.Count - changed);
+            }
+        }
+        finally
+        {
+            if (conn != _scan)
+                conn.Dispose();
+        }
+    }
+
+    public IReadOnlyList<ClaimedImage> Claim(string owner, int count, TimeSpan lease)
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, ClaimQuery, null, ("lib", _library), ("count", count), ("owner", owner), ("lease_ms", (long)lease.TotalMilliseconds));
+        using var r = cmd.ExecuteReader();
+        var claimed = new List<ClaimedImage>(count);
+        while (r.Read())
+            claimed.Add(new ClaimedImage(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3)));
+        claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return claimed;
+    }
+
+    public void RenewLeases(string owner, TimeSpan lease) =>
+        Execute($"UPDATE glimpse.images SET lease_until = {ServerNowMs} + @lease_ms WHERE library_id = @lib AND status = 1 AND lease_owner = @owner",
+            ("lease_ms", (long)lease.TotalMilliseconds), ("owner", owner));
+
+    public IReadOnlyList<string> ListLeaseOwners()
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, "SELECT DISTINCT lease_owner FROM glimpse.images WHERE library_id = @lib AND status = 1 AND lease_owner IS NOT NULL", null,
+            ("lib", _library));
+        using var r = cmd.ExecuteReader();
+        var owners = new List<string>();
+        while (r.Read())
+            owners.Add(r.GetString(0));
+        return owners;
+    }
+
+    public int ReleaseClaims(string owner) =>
+        Execute("UPDATE glimpse.images SET status = 0, lease_owner = NULL, lease_until = NULL WHERE library_id = @lib AND status = 1 AND lease_owner = @owner",
+            ("owner", owner));
+
+    public int ResetFailed() =>
+        Execute("UPDATE glimpse.images SET status = 0, fail_stage = NULL, fail_reason = NULL WHERE library_id = @lib AND status = 3");
+
+    public bool HasUnfinished() =>
+        Scalar("SELECT COUNT(*) FROM (SELECT 1 FROM glimpse.images WHERE library_id = @lib AND status < 2 LIMIT 1) AS any_row") != 0;
+
+    /// <summary>The server's plan for the claim query, for tests that keep it on the partial index.</summary>
+    internal string ExplainClaimPlan()
+    {
+        using var conn = Open();
+        using var tx = conn.BeginTransaction();
+        using var cmd = Cmd(conn, "EXPLAIN " + ClaimQuery, tx, ("lib", _library), ("count", 32), ("owner", "explain"), ("lease_ms", 1000L));
+        using var r = cmd.ExecuteReader();
+        var lines = new List<string>();
+        while (r.Read())
+            lines.Add(r.GetString(0));
+        return string.Join("\n", lines); // the transaction is rolled back: EXPLAIN without ANALYZE changes nothing anyway
+    }
+}

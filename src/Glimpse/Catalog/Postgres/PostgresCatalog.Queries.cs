@@ -1,0 +1,118 @@
+using System.Data;
+using Npgsql;
+
+namespace Glimpse.Catalog.Postgres;
+
+public sealed partial class PostgresCatalog
+{
+    /// <summary>The window over which <see cref="CatalogStats.RecentImagesPerSecond"/> is measured.</summary>
+    static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(2);
+
+    public CatalogStats GetStats()
+    {
+        using var conn = Open();
+        var counts = new long[5];
+        using (var cmd = Cmd(conn, "SELECT status, COUNT(*) FROM glimpse.images WHERE library_id = @lib GROUP BY status", null, ("lib", _library)))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                if (r.GetInt32(0) is var status and >= 0 and < 5)
+                    counts[status] = r.GetInt64(1);
+
+        var reasons = new List<(string, string, long)>();
+        using (var cmd = Cmd(conn, """
+            SELECT COALESCE(fail_stage, ''), COALESCE(fail_reason, ''), COUNT(*) FROM glimpse.images WHERE library_id = @lib AND status = 3
+            GROUP BY 1, 2 ORDER BY 3 DESC, 2 LIMIT 20
+            """, null, ("lib", _library)))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                reasons.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
+
+        double rate = 0;
+        using (var cmd = Cmd(conn, $"""
+            SELECT COUNT(*), COALESCE(MIN(done_at), 0), {ServerNowMs} FROM glimpse.images
+            WHERE library_id = @lib AND done_at >= {ServerNowMs} - @window
+            """, null, ("lib", _library), ("window", (long)RateWindow.TotalMilliseconds)))
+        using (var r = cmd.ExecuteReader())
+        {
+            r.Read();
+            long recent = r.GetInt64(0), first = r.GetInt64(1), now = r.GetInt64(2);
+            rate = recent > 1 ? recent / Math.Max((now - first) / 1000.0, 1.0) : 0;
+        }
+
+        long bytes;
+        using (var cmd = Cmd(conn, "SELECT pg_total_relation_size('glimpse.images') + pg_total_relation_size('glimpse.vectors')", null))
+            bytes = Convert.ToInt64(cmd.ExecuteScalar());
+        return new CatalogStats(counts[0], counts[1], counts[2], counts[3], counts[4], reasons, rate, bytes);
+    }
+
+    public IReadOnlyList<FailedEntry> ListFailed()
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, """
+            SELECT path, COALESCE(fail_stage, ''), COALESCE(fail_reason, ''), attempts FROM glimpse.images
+            WHERE library_id = @lib AND status = 3 ORDER BY path
+            """, null, ("lib", _library));
+        using var r = cmd.ExecuteReader();
+        var rows = new List<FailedEntry>();
+        while (r.Read())
+            rows.Add(new FailedEntry(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3)));
+        return rows;
+    }
+
+    public IEnumerable<StoredVector> ReadVectors()
+    {
+        // Streamed from one REPEATABLE READ snapshot: a million vectors are never held by the
+        // driver at once, and commits landing meanwhile neither show up half nor block them.
+        using var conn = Open();
+        using var tx = conn.BeginTransaction(IsolationLevel.RepeatableRead);
+        using var cmd = Cmd(conn, """
+            SELECT i.id, i.path, i.embedding_index, v.vector FROM glimpse.images i JOIN glimpse.vectors v ON v.image_id = i.id
+            WHERE i.library_id = @lib AND i.status = 2 ORDER BY i.embedding_index
+            """, tx, ("lib", _library));
+        using var r = cmd.ExecuteReader(CommandBehavior.SequentialAccess);
+        while (r.Read())
+        {
+            long id = r.GetInt64(0);
+            string path = r.GetString(1);
+            long index = r.GetInt64(2);
+            yield return new StoredVector(id, path, index, VectorBlob.ToVector(r.GetFieldValue<byte[]>(3)));
+        }
+    }
+
+    public long CountDone() => Scalar("SELECT COUNT(*) FROM glimpse.images WHERE library_id = @lib AND status = 2");
+
+    public IReadOnlyList<StoredVector> ReadVectorsSince(long sinceMs)
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, """
+            SELECT i.id, i.path, i.embedding_index, v.vector FROM glimpse.images i JOIN glimpse.vectors v ON v.image_id = i.id
+            WHERE i.library_id = @lib AND i.done_at >= @since AND i.status = 2
+            """, null, ("lib", _library), ("since", sinceMs));
+        using var r = cmd.ExecuteReader();
+        var rows = new List<StoredVector>();
+        while (r.Read())
+            rows.Add(new StoredVector(r.GetInt64(0), r.GetString(1), r.GetInt64(2), VectorBlob.ToVector(r.GetFieldValue<byte[]>(3))));
+        return rows;
+    }
+
+    public IReadOnlyDictionary<long, string> DonePaths(IEnumerable<long> imageIds)
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, "SELECT id, path FROM glimpse.images WHERE id = ANY(@ids) AND library_id = @lib AND status = 2", null,
+            ("lib", _library), ("ids", imageIds.Distinct().ToArray()));
+        using var r = cmd.ExecuteReader();
+        var result = new Dictionary<long, string>();
+        while (r.Read())
+            result[r.GetInt64(0)] = r.GetString(1);
+        return result;
+    }
+
+    public long LastCommitMs() => Scalar("SELECT COALESCE(MAX(done_at), 0) FROM glimpse.images WHERE library_id = @lib");
+
+    public string? PathOfImage(long imageId)
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, "SELECT path FROM glimpse.images WHERE id = @id AND library_id = @lib", null, ("lib", _library), ("id", imageId));
+        return cmd.ExecuteScalar() as string;
+    }
+}

@@ -1,0 +1,26 @@
+using System.Runtime.InteropServices;
+
+namespace Glimpse.Catalog;
+
+/// <summary>How every back-end stores a vector: float32 little-endian bytes (a SQLite BLOB, a PostgreSQL bytea).</summary>
+internal static class VectorBlob
+{
+    public static float[] ToVector(byte[] blob)
+    {
+        var vector = new float[blob.Length / sizeof(float)];
+        Buffer.BlockCopy(blob, 0, vector, 0, vector.Length * sizeof(float));
+        return vector;
+    }
+
+    public static byte[] ToBlob(float[] vector) => MemoryMarshal.AsBytes(vector.AsSpan()).ToArray();
+
+    /// <summary>Refuses a vector of the wrong size or with NaN/infinity before it reaches any catalog.</summary>
+    public static void Check(long imageId, float[] vector, int dimension)
+    {
+        if (vector.Length != dimension)
+            throw new ArgumentException($"Image {imageId}: a {vector.Length}-d vector cannot join a catalog of {dimension}-d vectors.");
+        foreach (float v in vector)
+            if (!float.IsFinite(v))
+                throw new ArgumentException($"Image {imageId}: the vector holds NaN or infinity; refusing to store it.");
+    }
+}
