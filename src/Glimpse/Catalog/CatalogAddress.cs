@@ -15,6 +15,9 @@ public sealed partial record CatalogAddress
     /// <summary>The library name used when a PostgreSQL address names none.</summary>
     public const string DefaultRootName = "default";
 
+    /// <summary>How long the server lets a Glimpse session sit idle inside a transaction before ending it.</summary>
+    const int IdleTransactionTimeoutMs = 15_000;
+
     CatalogAddress(string? sqlitePath, string? connectionString, string? rootName, string display) =>
         (SqlitePath, ConnectionString, RootName, Display) = (sqlitePath, connectionString, rootName, display);
 
@@ -64,6 +67,10 @@ public sealed partial record CatalogAddress
         if (!ValidRootName().IsMatch(root))
             throw new CatalogException($"'{root}' is not a usable library name: use letters, digits, '.', '_' or '-'.");
         builder.ApplicationName ??= "glimpse";
+        // A worker frozen mid-transaction (a suspended laptop, a partitioned network) would hold
+        // its rows' locks until TCP gives up; Glimpse's transactions last milliseconds, so the
+        // server may end one left idle this long and let the others take over.
+        builder.Options ??= $"-c idle_in_transaction_session_timeout={IdleTransactionTimeoutMs}";
         string display = $"postgres://{(builder.Username is { } u ? u + "@" : "")}{builder.Host}:{builder.Port}/{builder.Database}?root={root}";
         return new CatalogAddress(null, builder.ConnectionString, root, display);
     }

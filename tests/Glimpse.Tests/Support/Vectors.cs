@@ -14,4 +14,15 @@ internal static class Vectors
         }
         return dot / Math.Sqrt(na * nb);
     }
+
+    /// <summary>A random vector of unit length.</summary>
+    public static float[] RandomUnit(Random random, int dimension)
+    {
+        var v = new float[dimension];
+        for (int i = 0; i < dimension; i++)
+            v[i] = (float)(random.NextDouble() * 2 - 1);
+        float norm = System.Numerics.Tensors.TensorPrimitives.Norm(v);
+        System.Numerics.Tensors.TensorPrimitives.Divide(v, norm, v);
+        return v;
+    }
 }

@@ -1,0 +1,90 @@
+using Glimpse.Tests.Support;
+
+namespace Glimpse.Tests.Indexing;
+
+// Issue 8, item 5: three real `glimpse index` processes, each with its own mount point of the
+// library, share one PostgreSQL catalog; one is SIGKILLed, one is frozen (SIGSTOP) past its lease
+// and comes back as a zombie whose late commit must change nothing.
+public class MultiMachineTests : IDisposable
+{
+    const int Images = 900;
+    const int LeaseSeconds = 3;
+    readonly TempDir _dir = new();
+
+    static string[] IndexArgs(params string[] extra) =>
+        ["index", "--model", SharedFiles.TinyImmich, "--batch-size", "8", "--threads", "1", "--workers", "1", .. extra];
+
+    [PostgresFact]
+    public void Three_workers_a_kill_and_a_zombie_leave_every_image_with_exactly_one_vector_equal_to_a_single_machine_run()
+    {
+        string library = _dir.Sub("share");
+        TestImages.Write(library, Images, seed: 8);
+        var (cleanCode, _, cleanErr) = CliProcess.Run(IndexArgs(library, "--catalog", Path.Combine(_dir.Path, "single.db")));
+        Assert.True(cleanCode == 0, cleanErr);
+        var single = CatalogReader.ReadAll(Path.Combine(_dir.Path, "single.db"));
+
+        // Each "machine" mounts the share at its own place; the catalog knows the library by name.
+        string root = "share-" + Guid.NewGuid().ToString("N")[..8];
+        string catalog = $"{PostgresServer.Url}?root={root}";
+        string Mount(string machine)
+        {
+            string mount = Path.Combine(_dir.Path, machine, "mnt", "photos");
+            Directory.CreateDirectory(Path.GetDirectoryName(mount)!);
+            Directory.CreateSymbolicLink(mount, library);
+            return mount;
+        }
+        string[] Worker(string machine) => IndexArgs("--catalog", catalog, "--root-path", $"{root}={Mount(machine)}", "--lease", $"{LeaseSeconds}", "--json");
+
+        using var killed = CliProcess.Start(Worker("a"));
+        using var zombie = CliProcess.Start(Worker("b"));
+        using var survivor = CliProcess.Start(Worker("c"));
+
+        WaitFor(() => PostgresReader.ReadAll(catalog).Values.Count(r => r.Status == 2) >= 40, "the first commits");
+        killed.Signal(9);
+        killed.WaitForExit(TimeSpan.FromSeconds(30));
+
+        // Freeze the zombie while it holds leases (checked after the stop, so it cannot commit in between).
+        string zombieOwner = "";
+        WaitFor(() =>
+        {
+            zombie.Signal(19); // SIGSTOP
+            zombieOwner = PostgresReader.LeaseOwners(catalog).FirstOrDefault(o => o.Split('/')[1] == zombie.Id.ToString()) ?? "";
+            if (zombieOwner.Length == 0)
+                zombie.Signal(18); // SIGCONT: it held nothing at that instant; try again
+            return zombieOwner.Length > 0;
+        }, "the zombie to hold leases");
+
+        // Its leases expire and the survivor takes them over and finishes the library.
+        WaitFor(() => !PostgresReader.LeaseOwners(catalog).Contains(zombieOwner), "the zombie's leases to be taken over");
+        Assert.True(survivor.WaitForExit(TimeSpan.FromMinutes(3)) == 0, survivor.Stderr);
+        var finished = PostgresReader.ReadAll(catalog);
+
+        zombie.Signal(18); // the zombie wakes up and commits what it had in hand: too late
+        int zombieCode = zombie.WaitForExit(TimeSpan.FromMinutes(2));
+        Assert.True(zombieCode == 0, zombie.Stderr);
+        Assert.Contains("taken over by another worker", zombie.Stderr);
+
+        var rows = PostgresReader.ReadAll(catalog); // also asserts at most one vector per image
+        CatalogReader.AssertCompleteAndDense(rows);
+        Assert.Equal(single.Keys.Order(), rows.Keys.Order());
+        foreach (var (path, row) in rows)
+        {
+            Assert.Equal(finished[path].Vector, row.Vector); // the zombie's late commit changed nothing
+            Assert.Equal(1, row.Attempts); // every image committed once
+            double cos = Vectors.Cosine(single[path].Vector!, row.Vector!);
+            Assert.True(cos >= 0.99999, $"{path}: cosine {cos} with the single-machine run");
+        }
+    }
+
+    static void WaitFor(Func<bool> condition, string what)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"timed out waiting for {what}");
+            Thread.Sleep(100);
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
