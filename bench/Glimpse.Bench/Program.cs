@@ -6,6 +6,7 @@ using Glimpse.Bench;
 //   dotnet run -c Release --project bench/Glimpse.Bench -- rescan --count 100000
 //   dotnet run -c Release --project bench/Glimpse.Bench -- search [--exact-sizes 100000,1000000] [--ann-size 100000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- serve [--vectors 100000] [--clients 8] [--seconds 20] [--ann]
+//   dotnet run -c Release --project bench/Glimpse.Bench -- claims [--workers-list 1,4,8] [--rows 20000] [--model-rate 35] [--postgres URL]
 // Full-size models and image folders are made on demand into the cache (never committed).
 string mode = args.FirstOrDefault(a => !a.StartsWith("--")) ?? "all";
 string Arg(string name, string fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? fallback;
@@ -42,6 +43,12 @@ if (mode is "serve")
     ServeLoadBench.Run(repo, shared, int.Parse(Arg("--vectors", "100000")), int.Parse(Arg("--clients", "8")), TimeSpan.FromSeconds(int.Parse(Arg("--seconds", "20"))), args.Contains("--ann"));
 if (mode is "rescan")
     RescanBench.Run(Arg("--model", Path.Combine(shared, "models", "tiny-immich")), cache, int.Parse(Arg("--count", "100000")));
+if (mode is "claims")
+{
+    // Without --postgres, a throwaway server is started with tests/postgres (as ./test does).
+    ClaimBench.Run(repo, cache, Arg("--workers-list", "1,4,8").Split(',').Select(int.Parse).ToArray(), int.Parse(Arg("--rows", "20000")),
+        double.Parse(Arg("--model-rate", "35"), System.Globalization.CultureInfo.InvariantCulture), args.Contains("--postgres") ? Arg("--postgres", "") : null);
+}
 if (mode is "commit" or "all")
 {
     long[] sizes = Arg("--commit-sizes", "1000,1000000").Split(',').Select(long.Parse).ToArray();
