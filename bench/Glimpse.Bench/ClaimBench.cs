@@ -21,7 +21,8 @@ internal static class ClaimBench
         if (postgresUrl is null)
         {
             // A throwaway local server, the same one the tests use.
-            serverDir = Path.Combine(cacheDir, $"claim-bench-pg-{Environment.ProcessId}");
+            // Under /tmp: as root the server runs as the postgres user, who cannot enter /root.
+            serverDir = Path.Combine(Path.GetTempPath(), $"glimpse-claim-bench-pg-{Environment.ProcessId}");
             Environment.SetEnvironmentVariable("PGPASSWORD", Environment.GetEnvironmentVariable("PGPASSWORD") ?? "glimpse-test");
             postgresUrl = RunScript(Path.Combine(repo, "tests", "postgres"), "start", serverDir);
         }
