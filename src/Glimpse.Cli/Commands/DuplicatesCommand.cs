@@ -20,7 +20,7 @@ internal static class DuplicatesCommand
                 return ExitCodes.Error;
             bool useAnn = store.CountDone() > NearDuplicates.ExactUpTo;
             if (useAnn)
-                SearchCommand.PrepareAnn(cli, store);
+                SearchCommand.PrepareAnn(cli, store, complete: true); // pairs of rows newer than the index would be missed
             var groups = NearDuplicates.Find(store, parse.GetValue(threshold), useAnn);
             if (parse.GetValue(json))
                 cli.WriteJson(groups);

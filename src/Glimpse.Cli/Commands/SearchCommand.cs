@@ -146,12 +146,18 @@ internal static class SearchCommand
     /// <summary>Above this many images the default is the ANN index; below, exact search is fast enough and exact.</summary>
     internal const long AnnThreshold = 1_000_000;
 
-    /// <summary>Builds the ANN index when there is none (telling the user, it can take minutes), else brings it up to date.</summary>
-    internal static void PrepareAnn(CliContext cli, ICatalog store)
+    /// <summary>
+    /// Builds the ANN index when there is none (telling the user, it can take minutes); brings it
+    /// up to date when <paramref name="complete"/> or when many rows were committed since.
+    /// </summary>
+    internal static void PrepareAnn(CliContext cli, ICatalog store, bool complete = false)
     {
         if (!AnnIndex.IsUsable(store))
             cli.Warn($"building the ANN index of {store.CountDone()} vectors (once; later runs update it incrementally)...");
-        AnnIndex.Update(store);
+        if (complete)
+            AnnIndex.Update(store);
+        else
+            AnnIndex.Refresh(store);
     }
 
     static void Print(CliContext cli, ICatalog store, long searched, IReadOnlyList<SearchHit> hits, ParseResult parse, Output output, TimeSpan elapsed)

@@ -99,6 +99,9 @@ public interface ICatalog : IDisposable
     /// </summary>
     IReadOnlyList<StoredVector> ReadVectorsSince(long sinceMs);
 
+    /// <summary>How many done images were committed at or after <paramref name="sinceMs"/> (through the commit-time index).</summary>
+    long CountDoneSince(long sinceMs);
+
     /// <summary>Paths of the given images that are done now (others are left out: gone, changed or removed).</summary>
     IReadOnlyDictionary<long, string> DonePaths(IEnumerable<long> imageIds);
 

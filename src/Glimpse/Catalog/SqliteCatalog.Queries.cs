@@ -107,6 +107,12 @@ public sealed partial class SqliteCatalog
         }
     }
 
+    public long CountDoneSince(long sinceMs)
+    {
+        lock (_lock)
+            return Scalar("SELECT COUNT(*) FROM images WHERE done_at >= $since AND status = 2", null, ("$since", sinceMs));
+    }
+
     /// <summary>Paths of the given images that are done now (others are left out: gone, changed or removed).</summary>
     public IReadOnlyDictionary<long, string> DonePaths(IEnumerable<long> imageIds)
     {

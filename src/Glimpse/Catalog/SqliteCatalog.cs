@@ -95,10 +95,7 @@ public sealed partial class SqliteCatalog : ICatalog
                 stored = stored with { Folder = model.Folder };
             }
             if (!stored.IsCompatibleWith(model))
-                throw new CatalogException(
-                    $"{Location} holds {stored.Dimension}-d vectors of model '{stored.Name}' (visual sha256 {stored.VisualSha256[..12]}…), " +
-                    $"not of '{model.Name}' (sha256 {model.VisualSha256[..12]}…, {model.Dimension}-d). Vectors of two models are never mixed: " +
-                    "pass --catalog PATH to keep a separate index for this model.");
+                throw CatalogException.ModelMismatch(Location, stored, model, "pass --catalog PATH to keep a separate index for this model.");
             Model = stored;
         }
     }

@@ -64,6 +64,21 @@ public sealed class AnnIndex
         return new UpdateResult(rebuild, added, newMeta.Count);
     }
 
+    /// <summary>
+    /// Rows committed since the last update that a search still scores exactly before an update
+    /// is worth it: an update loads and rewrites the whole index (seconds at a million), an exact
+    /// pass over this many rows costs a few milliseconds per query.
+    /// </summary>
+    public const long FreshRowsBeforeUpdate = 5_000;
+
+    /// <summary>
+    /// Makes the index fit to search: built when missing or made for another model, updated when
+    /// more than <see cref="FreshRowsBeforeUpdate"/> rows were committed since; otherwise left as
+    /// it is (searches merge the fresh rows exactly). Null when nothing had to be done.
+    /// </summary>
+    public static UpdateResult? Refresh(ICatalog catalog) =>
+        !IsUsable(catalog) || catalog.CountDoneSince(ReadMeta(catalog)!.UpdatedAtMs) > FreshRowsBeforeUpdate ? Update(catalog) : null;
+
     /// <summary>True when an index exists for this catalog's model (it may lag behind; search merges the rest).</summary>
     public static bool IsUsable(ICatalog catalog) =>
         ReadMeta(catalog) is { } meta && catalog.Model is { } model && meta.ModelSha256 == model.VisualSha256 && File.Exists(PathFor(catalog));
@@ -100,21 +115,29 @@ public sealed class AnnIndex
         /// <summary>False once an update has written a newer index file.</summary>
         public bool IsCurrent => File.GetLastWriteTimeUtc(PathFor(_catalog)) == _fileTime;
 
-        public IReadOnlyList<SearchHit> Search(float[] query, int limit, int offset = 0,
-            float minScore = float.NegativeInfinity, long? excludeImageId = null)
+        /// <summary>
+        /// The index's own nearest keys (image ids) and cosine similarities, without checking them
+        /// against the catalog or adding rows committed since the update: for callers that hold
+        /// the catalog's vectors already (near-duplicates).
+        /// </summary>
+        public IEnumerable<(long ImageId, float Score)> Neighbours(float[] query, int count)
         {
-            int want = limit + offset + 1;
-            var scores = new Dictionary<long, float>();
-            // Ask for more than needed: some keys may belong to images removed since the update.
-            // NB: the C# binding gives every search the same thread slot, so searches from several
-            // threads race inside USearch; one at a time (about a millisecond each) is safe.
+            // NB: searches from several threads were seen to race inside USearch through the C#
+            // binding; one at a time (about a millisecond each) is safe.
             int found;
             ulong[] keys;
             float[] distances;
             lock (_index)
-                found = _index.Search(query, want * 2 + 16, out keys, out distances);
-            for (int i = 0; i < found; i++)
-                scores[(long)keys[i]] = 1 - distances[i];
+                found = _index.Search(query, count, out keys, out distances);
+            return Enumerable.Range(0, found).Select(i => ((long)keys[i], 1 - distances[i]));
+        }
+
+        public IReadOnlyList<SearchHit> Search(float[] query, int limit, int offset = 0,
+            float minScore = float.NegativeInfinity, long? excludeImageId = null)
+        {
+            int want = limit + offset + 1;
+            // Ask for more than needed: some keys may belong to images removed since the update.
+            var scores = Neighbours(query, want * 2 + 16).ToDictionary(n => n.ImageId, n => n.Score);
             foreach (StoredVector fresh in _catalog.ReadVectorsSince(_meta.UpdatedAtMs))
                 scores[fresh.ImageId] = System.Numerics.Tensors.TensorPrimitives.Dot(fresh.Vector, query);
 

@@ -26,15 +26,15 @@ public static class NearDuplicates
         var rowOfId = new Dictionary<long, int>();
         for (int i = 0; i < set.Count; i++)
             rowOfId[set.ImageIds[i]] = i;
-        var rowOfPath = new Dictionary<string, int>();
-        for (int i = 0; i < set.Count; i++)
-            rowOfPath[set.Paths[i]] = i;
 
+        // One view for the whole pass; its keys are checked against the set just loaded.
+        using AnnIndex.View? view = useAnn ? AnnIndex.View.Open(catalog) : null;
         for (int i = 0; i < set.Count; i++)
         {
-            IEnumerable<(int Row, float Score)> neighbours = useAnn
-                ? AnnIndex.Search(catalog, set.Row(i).ToArray(), AnnNeighbours, minScore: threshold, excludeImageId: set.ImageIds[i])
-                    .Where(h => rowOfPath.ContainsKey(h.Path)).Select(h => (rowOfPath[h.Path], h.Score))
+            IEnumerable<(int Row, float Score)> neighbours = view is not null
+                ? view.Neighbours(set.Row(i).ToArray(), AnnNeighbours)
+                    .Where(n => n.Score >= threshold && rowOfId.TryGetValue(n.ImageId, out int row) && row != i)
+                    .Select(n => (rowOfId[n.ImageId], n.Score))
                 : ExactSearch.Search(set, set.Row(i), set.Count, minScore: threshold, exclude: new HashSet<int> { i }).Select(h => (h.Row, h.Score));
             foreach (var (row, score) in neighbours)
                 Union(i, row, score);

@@ -74,6 +74,19 @@ public class MultiMachineTests : IDisposable
             double cos = Vectors.Cosine(single[path].Vector!, row.Vector!);
             Assert.True(cos >= 0.99999, $"{path}: cosine {cos} with the single-machine run");
         }
+
+        // Search streams the server's vectors into the same exact search and ANN index as a file catalog.
+        var cache = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = _dir.Sub("cache") };
+        string[] Search(string mode) =>
+            CliProcess.Run(["search", "--catalog", catalog, "--model", SharedFiles.TinyImmich, mode, "--paths", "-n", "5", "red and blue"], env: cache)
+                .Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] exact = Search("--exact");
+        Assert.Equal(5, exact.Length);
+        Assert.Equal(exact, Search("--ann"));
+        Assert.Single(Directory.GetFiles(Path.Combine(_dir.Path, "cache", "glimpse", "catalogs"), "*.usearch"));
+        var (_, fromFile, _) = CliProcess.Run(["search", "--catalog", Path.Combine(_dir.Path, "single.db"),
+            "--model", SharedFiles.TinyImmich, "--exact", "--paths", "-n", "5", "red and blue"]);
+        Assert.Equal(exact, fromFile.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     static void WaitFor(Func<bool> condition, string what)

@@ -19,18 +19,22 @@ internal static class CatalogReader
         using var r = cmd.ExecuteReader();
         var rows = new Dictionary<string, Row>();
         while (r.Read())
-        {
-            float[]? vector = null;
-            if (!r.IsDBNull(6))
-            {
-                byte[] blob = r.GetFieldValue<byte[]>(6);
-                vector = new float[blob.Length / 4];
-                Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
-            }
-            rows.Add(r.GetString(0), new Row(r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt32(3),
-                r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), vector));
-        }
+            rows.Add(r.GetString(0), ReadRow(r));
         return rows;
+    }
+
+    /// <summary>A row from columns (path, status, embedding_index, attempts, fail_stage, fail_reason, vector), as both back-ends' readers select them.</summary>
+    public static Row ReadRow(System.Data.Common.DbDataReader r)
+    {
+        float[]? vector = null;
+        if (!r.IsDBNull(6))
+        {
+            byte[] blob = r.GetFieldValue<byte[]>(6);
+            vector = new float[blob.Length / 4];
+            Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
+        }
+        return new Row(r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt32(3),
+            r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), vector);
     }
 
     /// <summary>Asserts the catalog is complete and consistent: every row done with a vector, indexes 0..N-1 each once.</summary>

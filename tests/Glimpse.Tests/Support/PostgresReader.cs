@@ -19,16 +19,8 @@ internal static class PostgresReader
         var rows = new Dictionary<string, CatalogReader.Row>();
         while (r.Read())
         {
-            float[]? vector = null;
-            if (!r.IsDBNull(6))
-            {
-                byte[] blob = r.GetFieldValue<byte[]>(6);
-                vector = new float[blob.Length / 4];
-                Buffer.BlockCopy(blob, 0, vector, 0, blob.Length);
-            }
             Assert.True(r.GetInt64(7) <= 1, $"{r.GetString(0)} has {r.GetInt64(7)} vectors");
-            rows.Add(r.GetString(0), new CatalogReader.Row(r.GetString(0), r.GetInt32(1), r.IsDBNull(2) ? null : r.GetInt64(2), r.GetInt32(3),
-                r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), vector));
+            rows.Add(r.GetString(0), CatalogReader.ReadRow(r));
         }
         return rows;
     }

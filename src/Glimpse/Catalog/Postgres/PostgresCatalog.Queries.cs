@@ -95,6 +95,9 @@ public sealed partial class PostgresCatalog
         return rows;
     }
 
+    public long CountDoneSince(long sinceMs) =>
+        Scalar("SELECT COUNT(*) FROM glimpse.images WHERE library_id = @lib AND done_at >= @since AND status = 2", ("since", sinceMs));
+
     public IReadOnlyDictionary<long, string> DonePaths(IEnumerable<long> imageIds)
     {
         using var conn = Open();

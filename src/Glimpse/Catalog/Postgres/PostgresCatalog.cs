@@ -93,10 +93,7 @@ public sealed partial class PostgresCatalog : ICatalog
         }
         tx.Commit();
         if (!stored.IsCompatibleWith(model))
-            throw new CatalogException(
-                $"{Location} holds {stored.Dimension}-d vectors of model '{stored.Name}' (visual sha256 {stored.VisualSha256[..12]}…), " +
-                $"not of '{model.Name}' (sha256 {model.VisualSha256[..12]}…, {model.Dimension}-d). Vectors of two models are never mixed: " +
-                "use another ?root=NAME (or database) to keep a separate index for this model.");
+            throw CatalogException.ModelMismatch(Location, stored, model, "use another ?root=NAME (or database) to keep a separate index for this model.");
         Model = stored;
     }
 
