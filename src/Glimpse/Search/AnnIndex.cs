@@ -19,8 +19,12 @@ public sealed class AnnIndex
     const ulong Connectivity = 16;
     const ulong ExpansionAdd = 128;
 
-    /// <summary>Candidates explored per query: recall@10 about 0.97 on clustered CLIP-like data (bench/).</summary>
-    const ulong ExpansionSearch = 128;
+    /// <summary>
+    /// Candidates explored per query (HNSW ef). On clustered CLIP-like data, ef 64 (USearch's
+    /// default for an opened file) gave recall@10 0.90 at a million vectors; see the README's
+    /// search benchmark for the recall and latency of each setting.
+    /// </summary>
+    internal const ulong ExpansionSearch = 256;
 
     sealed record Meta(string ModelSha256, int Dimension, long UpdatedAtMs, long Count);
 
@@ -105,12 +109,28 @@ public sealed class AnnIndex
         View(ICatalog catalog, USearchIndex index, Meta meta, DateTime fileTime) =>
             (_catalog, _index, _meta, _fileTime) = (catalog, index, meta, fileTime);
 
-        public static View Open(ICatalog catalog)
+        public static View Open(ICatalog catalog) => Open(catalog, AnnIndex.ExpansionSearch);
+
+        /// <param name="expansionSearch">Candidates explored per query (benchmarks compare settings).</param>
+        internal static View Open(ICatalog catalog, ulong expansionSearch)
         {
             Meta meta = ReadMeta(catalog) ?? throw new InvalidOperationException("No ANN index: call Update first.");
             DateTime time = File.GetLastWriteTimeUtc(PathFor(catalog));
-            return new View(catalog, new USearchIndex(PathFor(catalog), true), meta, time);
+            var index = new USearchIndex(PathFor(catalog), true);
+            try
+            {
+                USearchTuning.SetExpansionSearch(index, expansionSearch);
+            }
+            catch
+            {
+                index.Dispose();
+                throw;
+            }
+            return new View(catalog, index, meta, time);
         }
+
+        /// <summary>The search-time expansion the open index really uses.</summary>
+        internal ulong ExpansionSearch => USearchTuning.ExpansionSearch(_index);
 
         /// <summary>False once an update has written a newer index file.</summary>
         public bool IsCurrent => File.GetLastWriteTimeUtc(PathFor(_catalog)) == _fileTime;

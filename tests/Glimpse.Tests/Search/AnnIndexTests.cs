@@ -37,6 +37,17 @@ public class AnnIndexTests : IDisposable
         catalog.Adopt(vectors.Select((v, i) => (new ScannedFile($"p{firstName + i:D6}.jpg", 1, 1), v)).ToList());
 
     [Fact]
+    public void An_opened_index_searches_with_Glimpses_expansion_not_the_bindings_default()
+    {
+        using var catalog = CatalogWith(Clustered(300, 7));
+        AnnIndex.Update(catalog);
+        using var view = AnnIndex.View.Open(catalog);
+        Assert.Equal(AnnIndex.ExpansionSearch, view.ExpansionSearch);
+        using var other = AnnIndex.View.Open(catalog, 48);
+        Assert.Equal(48UL, other.ExpansionSearch);
+    }
+
+    [Fact]
     public void Ann_results_agree_with_exact_search_on_clustered_vectors()
     {
         var vectors = Clustered(3000, 1);
