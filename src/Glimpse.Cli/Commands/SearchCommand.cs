@@ -36,7 +36,7 @@ internal static class SearchCommand
         model.Description = "The model folder. Default: the folder the catalog was indexed with.";
         var offline = CommonOptions.Offline();
         var exact = new Option<bool>("--exact") { Description = $"Scan every vector (the default up to {AnnThreshold:N0} images): exact, about 50 ms per million on 2 cores." };
-        var ann = new Option<bool>("--ann") { Description = "Use the HNSW index beside the catalog (the default above that size; built on first use, then updated incrementally): milliseconds, recall about 0.97." };
+        var ann = new Option<bool>("--ann") { Description = "Use the HNSW index beside the catalog (the default above that size; built on first use, then updated incrementally): milliseconds once open, recall@10 about 0.97." };
         var inDatabase = new Option<bool>("--in-database") { Description = "PostgreSQL catalogs with pgvector ('glimpse catalog pgvector'): let the server's HNSW index find the results." };
         var command = new Command("search", "Search the library by text, by example image, or by a weighted combination. Sees every batch committed so far, also while indexing runs.")
         {

@@ -7,9 +7,7 @@ public sealed partial class SqliteCatalog
 {
     public int Adopt(IReadOnlyList<(ScannedFile File, float[] Vector)> images)
     {
-        int dimension = Model?.Dimension ?? throw new InvalidOperationException("Bind a model to the catalog before adopting vectors.");
-        foreach (var (file, vector) in images)
-            VectorBlob.Check(0, vector, dimension);
+        VectorBlob.CheckBatch(Model, images.Select(i => (0L, i.Vector)));
 
         lock (_lock)
         {

@@ -6,10 +6,7 @@ public sealed partial class SqliteCatalog
 {
     public CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed)
     {
-        int dimension = Model?.Dimension
-            ?? throw new InvalidOperationException("Bind a model to the catalog before committing vectors.");
-        foreach (var image in done)
-            VectorBlob.Check(image.Id, image.Vector, dimension);
+        VectorBlob.CheckBatch(Model, done.Select(d => (d.Id, d.Vector)));
 
         lock (_lock)
         {

@@ -14,6 +14,14 @@ internal static class VectorBlob
 
     public static byte[] ToBlob(float[] vector) => MemoryMarshal.AsBytes(vector.AsSpan()).ToArray();
 
+    /// <summary>Refuses a whole batch before any of it is written: no model bound yet, or a vector that does not fit.</summary>
+    public static void CheckBatch(Models.ModelIdentity? model, IEnumerable<(long Id, float[] Vector)> vectors)
+    {
+        int dimension = model?.Dimension ?? throw new InvalidOperationException("Bind a model to the catalog before storing vectors.");
+        foreach (var (id, vector) in vectors)
+            Check(id, vector, dimension);
+    }
+
     /// <summary>Refuses a vector of the wrong size or with NaN/infinity before it reaches any catalog.</summary>
     public static void Check(long imageId, float[] vector, int dimension)
     {

@@ -6,10 +6,7 @@ public sealed partial class PostgresCatalog
 {
     public CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed)
     {
-        int dimension = Model?.Dimension
-            ?? throw new InvalidOperationException("Bind a model to the catalog before committing vectors.");
-        foreach (var image in done)
-            VectorBlob.Check(image.Id, image.Vector, dimension);
+        VectorBlob.CheckBatch(Model, done.Select(d => (d.Id, d.Vector)));
 
         using var conn = Open();
         using var tx = conn.BeginTransaction();
@@ -77,9 +74,7 @@ public sealed partial class PostgresCatalog
 
     public int Adopt(IReadOnlyList<(ScannedFile File, float[] Vector)> images)
     {
-        int dimension = Model?.Dimension ?? throw new InvalidOperationException("Bind a model to the catalog before adopting vectors.");
-        foreach (var (_, vector) in images)
-            VectorBlob.Check(0, vector, dimension);
+        VectorBlob.CheckBatch(Model, images.Select(i => (0L, i.Vector)));
         var rows = images.Select(i => new CatalogRow(i.File.Path, i.File.Size, i.File.MtimeNs, ImageStatus.Done, null, null, 1, null, null, null, i.Vector)).ToList();
         return InsertRows(rows, giveIndexes: true);
     }
