@@ -115,6 +115,12 @@ internal static class ImageDecoder
         {
             throw new ImageDecodeException($"corrupt image: {OneLine(e.Message)}", e);
         }
+        catch (NullReferenceException e)
+        {
+            // NB: ImageSharp 2.1 dereferences missing JPEG segments of some damaged files; that is
+            // a broken file, not a broken run, and "NullReferenceException" tells a user nothing.
+            throw new ImageDecodeException("corrupt image: required image data is missing (the decoder gave up)", e);
+        }
     }
 
     /// <summary>Tells a cut-off image (a known signature, too little data) from a file that is no image at all.</summary>
