@@ -41,9 +41,11 @@ internal sealed class CliContext
     }
 
     /// <summary>Opens an existing catalog for reading commands; null (with a message) when there is no catalog file.</summary>
-    public ICatalog? OpenExisting(string root, string? catalog)
+    public ICatalog? OpenExisting(string root, string? catalog) => OpenExisting(Address(root, catalog), root);
+
+    /// <summary>Opens the catalog at <paramref name="address"/>; null (with a message naming <paramref name="root"/>) when there is no catalog file.</summary>
+    public ICatalog? OpenExisting(CatalogAddress address, string root)
     {
-        CatalogAddress address = Address(root, catalog);
         if (!address.IsPostgres && !File.Exists(address.SqlitePath))
         {
             Warn($"no catalog at {address.SqlitePath}: run 'glimpse index {root}' first (or pass --catalog PATH).");

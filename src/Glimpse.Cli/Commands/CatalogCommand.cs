@@ -19,7 +19,9 @@ internal static class CatalogCommand
         copy.SetAction((parse, token) =>
         {
             using var stop = new StopSignal();
-            using ICatalog from = OpenSource(parse.GetValue(source)!);
+            using ICatalog? from = cli.OpenExisting(CatalogAddress.Parse(parse.GetValue(source)!), ".");
+            if (from is null)
+                return Task.FromResult(ExitCodes.Error);
             using ICatalog to = CatalogAddress.Parse(parse.GetValue(target)!).Open();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             TimeSpan lastReport = TimeSpan.Zero;
@@ -66,13 +68,5 @@ internal static class CatalogCommand
             return ExitCodes.Ok;
         });
         return new Command("catalog", "Work with whole catalogs: copy between SQLite and PostgreSQL, enable pgvector.") { copy, pgvector };
-    }
-
-    static ICatalog OpenSource(string text)
-    {
-        CatalogAddress address = CatalogAddress.Parse(text);
-        if (!address.IsPostgres && !File.Exists(address.SqlitePath))
-            throw new CatalogException($"no catalog at {address.SqlitePath} to copy.");
-        return address.Open();
     }
 }

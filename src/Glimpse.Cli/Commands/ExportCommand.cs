@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Glimpse.Catalog;
 using Glimpse.Exchange;
 
 namespace Glimpse.Cli.Commands;
@@ -20,11 +21,12 @@ internal static class ExportCommand
         };
         command.SetAction(parse =>
         {
-            using var store = cli.OpenExisting(parse.GetValue(root)!, parse.GetValue(catalog));
+            CatalogAddress address = CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog));
+            using var store = cli.OpenExisting(address, parse.GetValue(root)!);
             if (store is null)
                 return ExitCodes.Error;
             string dir = parse.GetValue(outDir)!;
-            string rootPath = CliContext.LibraryRoot(parse.GetValue(root)!, CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog)), parse.GetValue(rootPaths));
+            string rootPath = CliContext.LibraryRoot(parse.GetValue(root)!, address, parse.GetValue(rootPaths));
             long rows = parse.GetValue(format) == "parquet"
                 ? ParquetExporter.Export(store, Path.Combine(dir, ParquetExporter.FileName))
                 : NpyExporter.Export(store, rootPath, dir);

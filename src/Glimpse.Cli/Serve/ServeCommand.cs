@@ -53,8 +53,9 @@ internal static class ServeCommand
             if (!IPAddress.IsLoopback(address))
                 cli.Warn($"WARNING: listening on {address}: anyone who can reach it can search and see your photos{(parse.GetValue(token) is null ? " (no --token set!)" : "")}.");
 
-            string rootPath = CliContext.LibraryRoot(parse.GetValue(root)!, CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog)), parse.GetValue(rootPaths));
-            using var store = cli.OpenExisting(rootPath, parse.GetValue(catalog));
+            var catalogAddress = CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog));
+            string rootPath = CliContext.LibraryRoot(parse.GetValue(root)!, catalogAddress, parse.GetValue(rootPaths));
+            using var store = cli.OpenExisting(catalogAddress, parse.GetValue(root)!);
             if (store is null)
                 return ExitCodes.Error;
             string modelPath = await ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), cancellationToken);
