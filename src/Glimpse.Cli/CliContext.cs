@@ -41,14 +41,17 @@ internal sealed class CliContext
     }
 
     /// <summary>Opens an existing catalog for reading commands; null (with a message) when there is no catalog file.</summary>
-    public ICatalog? OpenExisting(string root, string? catalog) => OpenExisting(Address(root, catalog), root);
+    public ICatalog? OpenExisting(string root, string? catalog) => OpenExisting(Address(root, catalog), IndexFirst(root));
 
-    /// <summary>Opens the catalog at <paramref name="address"/>; null (with a message naming <paramref name="root"/>) when there is no catalog file.</summary>
-    public ICatalog? OpenExisting(CatalogAddress address, string root)
+    /// <summary>What to do when a library's catalog file is missing.</summary>
+    public static string IndexFirst(string root) => $"run 'glimpse index {root}' first (or pass --catalog PATH)";
+
+    /// <summary>Opens the catalog at <paramref name="address"/>; null, with "no catalog at ...: <paramref name="advice"/>", when there is no catalog file.</summary>
+    public ICatalog? OpenExisting(CatalogAddress address, string advice)
     {
         if (!address.IsPostgres && !File.Exists(address.SqlitePath))
         {
-            Warn($"no catalog at {address.SqlitePath}: run 'glimpse index {root}' first (or pass --catalog PATH).");
+            Warn($"no catalog at {address.SqlitePath}: {advice}.");
             return null;
         }
         return address.Open();

@@ -22,7 +22,7 @@ internal static class ExportCommand
         command.SetAction(parse =>
         {
             CatalogAddress address = CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog));
-            using var store = cli.OpenExisting(address, parse.GetValue(root)!);
+            using var store = cli.OpenExisting(address, CliContext.IndexFirst(parse.GetValue(root)!));
             if (store is null)
                 return ExitCodes.Error;
             string dir = parse.GetValue(outDir)!;

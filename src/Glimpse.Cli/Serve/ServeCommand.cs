@@ -55,7 +55,7 @@ internal static class ServeCommand
 
             var catalogAddress = CliContext.Address(parse.GetValue(root)!, parse.GetValue(catalog));
             string rootPath = CliContext.LibraryRoot(parse.GetValue(root)!, catalogAddress, parse.GetValue(rootPaths));
-            using var store = cli.OpenExisting(catalogAddress, parse.GetValue(root)!);
+            using var store = cli.OpenExisting(catalogAddress, CliContext.IndexFirst(parse.GetValue(root)!));
             if (store is null)
                 return ExitCodes.Error;
             string modelPath = await ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), cancellationToken);
