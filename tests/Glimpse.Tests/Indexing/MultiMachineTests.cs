@@ -39,7 +39,7 @@ public class MultiMachineTests : IDisposable
         using var zombie = CliProcess.Start(Worker("b"));
         using var survivor = CliProcess.Start(Worker("c"));
 
-        WaitFor(() => PostgresReader.ReadAll(catalog).Values.Count(r => r.Status == 2) >= 40, "the first commits");
+        WaitFor(() => SchemaExists() && PostgresReader.ReadAll(catalog).Values.Count(r => r.Status == 2) >= 40, "the first commits");
         killed.Signal(9);
         killed.WaitForExit(TimeSpan.FromSeconds(30));
 
@@ -87,6 +87,15 @@ public class MultiMachineTests : IDisposable
         var (_, fromFile, _) = CliProcess.Run(["search", "--catalog", Path.Combine(_dir.Path, "single.db"),
             "--model", SharedFiles.TinyImmich, "--exact", "--paths", "-n", "5", "red and blue"]);
         Assert.Equal(exact, fromFile.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>False until a worker has created the catalog's tables (on a fresh server the workers do it, not the test).</summary>
+    static bool SchemaExists()
+    {
+        using var conn = PostgresServer.Connect();
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT to_regclass('glimpse.images') IS NOT NULL AND to_regclass('glimpse.vectors') IS NOT NULL";
+        return (bool)cmd.ExecuteScalar()!;
     }
 
     static void WaitFor(Func<bool> condition, string what)
