@@ -54,6 +54,6 @@ internal sealed class CliContext
             Warn($"no catalog at {address.SqlitePath}: {advice}.");
             return null;
         }
-        return address.Open();
+        return address.Open(Warn);
     }
 }

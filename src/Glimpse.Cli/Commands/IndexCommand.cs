@@ -62,7 +62,7 @@ internal static class IndexCommand
             using var stop = new StopSignal();
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
             using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads));
-            using var store = address.Open();
+            using var store = address.Open(cli.Warn);
             var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
 
             var clock = Stopwatch.StartNew();

@@ -82,8 +82,9 @@ public sealed partial record CatalogAddress
     }
 
     /// <summary>Opens (creating if needed) the catalog this address names.</summary>
+    /// <param name="warn">Told when a server's catalog lost its connection and is reconnecting.</param>
     /// <exception cref="CatalogException">It cannot be opened.</exception>
-    public ICatalog Open() => IsPostgres ? new PostgresCatalog(this) : new SqliteCatalog(SqlitePath!);
+    public ICatalog Open(Action<string>? warn = null) => IsPostgres ? new PostgresCatalog(this, warn) : new SqliteCatalog(SqlitePath!);
 
     static string ReadUrl(string text, NpgsqlConnectionStringBuilder builder)
     {

@@ -25,7 +25,11 @@ public sealed record RegisterResult(int NewOrChanged, int Unchanged);
 public sealed record CommitResult(int Done, int Failed, int Rejected);
 
 /// <summary>What the end of a complete scan found gone: rows newly marked missing.</summary>
-public sealed record ScanCompletion(int NewlyMissing);
+public sealed record ScanCompletion(int NewlyMissing)
+{
+    /// <summary>Why nothing could be checked for being gone this time (the next complete scan checks), or null.</summary>
+    public string? NotCheckedBecause { get; init; }
+}
 
 /// <summary>Totals for <c>glimpse status</c>.</summary>
 public sealed record CatalogStats(

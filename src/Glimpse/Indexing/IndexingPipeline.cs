@@ -36,6 +36,9 @@ public sealed class IndexingPipeline
     readonly Action<string> _warn;
     readonly TensorPool _tensors;
 
+    /// <summary>Images claimed by this run and not yet committed (or dropped): zero means nothing is in hand.</summary>
+    long _inHand;
+
     public IndexingPipeline(ICatalog catalog, ClipImageEncoder encoder, IndexingOptions options, Action<string>? warn = null)
     {
         _catalog = catalog;
@@ -145,6 +148,8 @@ public sealed class IndexingPipeline
 
             // Only a scan that saw the whole tree may say what is gone.
             ScanCompletion completion = _catalog.CompleteScan(scanner.UnreadableFolders, _options.AllowMassDelete);
+            if (completion.NotCheckedBecause is { } why)
+                _warn($"gone files were not looked for this time: {why}. The next complete scan does it.");
             if (completion.NewlyMissing > 0)
             {
                 Progress.AddMissing(completion.NewlyMissing);
@@ -174,6 +179,7 @@ public sealed class IndexingPipeline
             while (!token.IsCancellationRequested)
             {
                 IReadOnlyList<ClaimedImage> claimed = _catalog.Claim(Owner, _options.BatchSize, _options.Lease);
+                Interlocked.Add(ref _inHand, claimed.Count);
                 if (claimed.Count > 0)
                 {
                     foreach (var image in claimed)
@@ -186,6 +192,8 @@ public sealed class IndexingPipeline
                     // Nothing claimable. Done when nothing is unfinished; otherwise our own batches
                     // are still in flight, or other workers hold leases that may yet expire.
                     ReleaseDeadLocalClaims();
+                    if (Interlocked.Read(ref _inHand) == 0)
+                        ReleaseOrphanedClaims();
                     if (!_catalog.HasUnfinished())
                         break;
                 }
@@ -346,6 +354,7 @@ public sealed class IndexingPipeline
         await foreach (EncodedBatch batch in reader.ReadAllAsync(fatal).ConfigureAwait(false))
         {
             CommitResult result = _catalog.Commit(Owner, batch.Done, batch.Failed);
+            Interlocked.Add(ref _inHand, -(batch.Done.Count + batch.Failed.Count));
             Progress.AddCommitted(result.Done, result.Failed);
             Progress.AddReused(Math.Min(batch.Reused, result.Done));
             if (result.Rejected > 0)
@@ -366,6 +375,21 @@ public sealed class IndexingPipeline
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Gives back leases in this worker's name that nothing in this run holds. A claim whose reply
+    /// was lost with the connection leased rows that never arrived; the heartbeat would renew them
+    /// forever, and the run would wait for them forever.
+    /// </summary>
+    void ReleaseOrphanedClaims()
+    {
+        if (_catalog.ListLeaseOwners().Contains(Owner))
+        {
+            int released = _catalog.ReleaseClaims(Owner);
+            if (released > 0)
+                _warn($"{released} images leased in this worker's name were not in hand (a claim's reply was lost); released them.");
         }
     }
 

@@ -205,5 +205,30 @@ public class IndexingPipelineTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Leases_in_this_workers_name_that_nothing_in_the_run_holds_are_released_and_indexed()
+    {
+        // A claim whose reply was lost with the connection leaves rows leased in this worker's name
+        // that never reached it; the heartbeat renews them, so without a release the run waits forever.
+        string root = _dir.Sub("lib");
+        TestImages.Write(root, 12);
+        using var encoder = new ClipImageEncoder(ModelFolder.Open(SharedFiles.TinyImmich), intraOpThreads: 2);
+        using var catalog = new SqliteCatalog(CatalogOf(root));
+        catalog.BeginScan();
+        catalog.Register(new FileScanner(root, Path.Combine(root, ".glimpse"), _ => { }).Scan(CancellationToken.None).ToList());
+        catalog.CompleteScan([], allowMassDelete: false);
+        Assert.Equal(5, catalog.Claim(WorkerIdentity.Current, 5, TimeSpan.FromHours(1)).Count);
+
+        var warnings = new List<string>();
+        var pipeline = new IndexingPipeline(catalog, encoder, new IndexingOptions { BatchSize = 4 }, warnings.Add);
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var summary = await pipeline.RunAsync(root, Path.Combine(root, ".glimpse"), giveUp.Token);
+
+        Assert.False(summary.Stopped, "the run waited for leases in its own name that it never held");
+        Assert.Equal((12L, 0L), (summary.Done, summary.Left));
+        Assert.Contains(warnings, w => w.StartsWith("5 images leased in this worker's name were not in hand"));
+        CatalogReader.AssertCompleteAndDense(CatalogReader.ReadAll(CatalogOf(root)));
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -25,43 +25,43 @@ public sealed partial class PostgresCatalog
         // Sorted, so two machines registering the same files lock rows in the same order (no deadlock).
         var sorted = files.OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
         string[] paths = sorted.Select(f => f.Path).ToArray();
-        NpgsqlConnection conn = _scan ?? Open();
-        try
+        return _retry.Run(() =>
         {
-            lock (conn)
-            {
-                using var tx = conn.BeginTransaction();
-                // Same rules as the SQLite catalog: changed files go back to pending, unchanged rows are not written.
-                using var upsert = Cmd(conn, """
-                    INSERT INTO glimpse.images AS i (library_id, path, size, mtime_ns, status)
-                    SELECT @lib, f.path, f.size, f.mtime, 0 FROM unnest(@paths::text[], @sizes::bigint[], @mtimes::bigint[]) AS f(path, size, mtime)
-                    ORDER BY f.path
-                    ON CONFLICT (library_id, path) DO UPDATE SET
-                        status = CASE WHEN i.status = 4 AND i.size = excluded.size AND i.mtime_ns = excluded.mtime_ns
-                                      AND i.embedding_index IS NOT NULL THEN 2 ELSE 0 END,
-                        size = excluded.size, mtime_ns = excluded.mtime_ns,
-                        lease_owner = NULL, lease_until = NULL, fail_stage = NULL, fail_reason = NULL, attempts = 0
-                    WHERE i.size <> excluded.size OR i.mtime_ns <> excluded.mtime_ns OR i.status = 4
-                    """, tx,
-                    ("lib", _library), ("paths", paths), ("sizes", sorted.Select(f => f.Size).ToArray()), ("mtimes", sorted.Select(f => f.MtimeNs).ToArray()));
-                int changed = upsert.ExecuteNonQuery();
-                if (_scan is not null)
-                {
-                    using var seen = Cmd(conn, "INSERT INTO pg_temp.scan_seen(path) SELECT unnest(@paths::text[]) ON CONFLICT DO NOTHING", tx, ("paths", paths));
-                    seen.ExecuteNonQuery();
-                }
-                tx.Commit();
-                return new RegisterResult(changed, files.Count - changed);
-            }
-        }
-        finally
-        {
-            if (conn != _scan)
-                conn.Dispose();
-        }
+            lock (_scanLock)
+                if (_scan is { } scan)
+                    return Register(LiveConnection(scan), sorted, paths, recordSeen: true);
+            using var conn = Open();
+            return Register(conn, sorted, paths, recordSeen: false);
+        });
     }
 
-    public IReadOnlyList<ClaimedImage> Claim(string owner, int count, TimeSpan lease)
+    RegisterResult Register(NpgsqlConnection conn, List<ScannedFile> sorted, string[] paths, bool recordSeen)
+    {
+        using var tx = conn.BeginTransaction();
+        // Same rules as the SQLite catalog: changed files go back to pending, unchanged rows are not written.
+        using var upsert = Cmd(conn, """
+            INSERT INTO glimpse.images AS i (library_id, path, size, mtime_ns, status)
+            SELECT @lib, f.path, f.size, f.mtime, 0 FROM unnest(@paths::text[], @sizes::bigint[], @mtimes::bigint[]) AS f(path, size, mtime)
+            ORDER BY f.path
+            ON CONFLICT (library_id, path) DO UPDATE SET
+                status = CASE WHEN i.status = 4 AND i.size = excluded.size AND i.mtime_ns = excluded.mtime_ns
+                              AND i.embedding_index IS NOT NULL THEN 2 ELSE 0 END,
+                size = excluded.size, mtime_ns = excluded.mtime_ns,
+                lease_owner = NULL, lease_until = NULL, fail_stage = NULL, fail_reason = NULL, attempts = 0
+            WHERE i.size <> excluded.size OR i.mtime_ns <> excluded.mtime_ns OR i.status = 4
+            """, tx,
+            ("lib", _library), ("paths", paths), ("sizes", sorted.Select(f => f.Size).ToArray()), ("mtimes", sorted.Select(f => f.MtimeNs).ToArray()));
+        int changed = upsert.ExecuteNonQuery();
+        if (recordSeen)
+        {
+            using var seen = Cmd(conn, "INSERT INTO pg_temp.scan_seen(path) SELECT unnest(@paths::text[]) ON CONFLICT DO NOTHING", tx, ("paths", paths));
+            seen.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return new RegisterResult(changed, sorted.Count - changed);
+    }
+
+    public IReadOnlyList<ClaimedImage> Claim(string owner, int count, TimeSpan lease) => _retry.Run(() =>
     {
         using var conn = Open();
         using var cmd = Cmd(conn, ClaimQuery, null, ("lib", _library), ("count", count), ("owner", owner), ("lease_ms", (long)lease.TotalMilliseconds));
@@ -71,13 +71,13 @@ public sealed partial class PostgresCatalog
             claimed.Add(new ClaimedImage(r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3)));
         claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
         return claimed;
-    }
+    });
 
     public void RenewLeases(string owner, TimeSpan lease) =>
         Execute($"UPDATE glimpse.images SET lease_until = {ServerNowMs} + @lease_ms WHERE library_id = @lib AND status = 1 AND lease_owner = @owner",
             ("lease_ms", (long)lease.TotalMilliseconds), ("owner", owner));
 
-    public IReadOnlyList<string> ListLeaseOwners()
+    public IReadOnlyList<string> ListLeaseOwners() => _retry.Run(() =>
     {
         using var conn = Open();
         using var cmd = Cmd(conn, "SELECT DISTINCT lease_owner FROM glimpse.images WHERE library_id = @lib AND status = 1 AND lease_owner IS NOT NULL", null,
@@ -87,7 +87,7 @@ public sealed partial class PostgresCatalog
         while (r.Read())
             owners.Add(r.GetString(0));
         return owners;
-    }
+    });
 
     public int ReleaseClaims(string owner) =>
         Execute("UPDATE glimpse.images SET status = 0, lease_owner = NULL, lease_until = NULL WHERE library_id = @lib AND status = 1 AND lease_owner = @owner",

@@ -7,7 +7,11 @@ public sealed partial class PostgresCatalog
     public CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed)
     {
         VectorBlob.CheckBatch(Model, done.Select(d => (d.Id, d.Vector)));
+        return _retry.Run(() => CommitOnce(owner, done, failed));
+    }
 
+    CommitResult CommitOnce(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed)
+    {
         using var conn = Open();
         using var tx = conn.BeginTransaction();
         // 1. Fenced on the lease: rows taken over by another worker (this one was presumed dead)

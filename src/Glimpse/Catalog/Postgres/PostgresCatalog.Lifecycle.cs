@@ -1,3 +1,4 @@
+using System.Data;
 using System.Text;
 using Npgsql;
 
@@ -6,57 +7,105 @@ namespace Glimpse.Catalog.Postgres;
 /// <summary>Rescans: what the folder no longer has, moved and copied files, prune and forget.</summary>
 public sealed partial class PostgresCatalog
 {
-    /// <summary>The connection that holds this scan's temp table of seen paths, from BeginScan to CompleteScan.</summary>
-    NpgsqlConnection? _scan;
+    /// <summary>The server session whose temp table holds the paths a scan has seen, from BeginScan to CompleteScan.</summary>
+    sealed class ScanSession(NpgsqlConnection connection)
+    {
+        public NpgsqlConnection Connection { get; set; } = connection;
 
-    public void BeginScan()
+        /// <summary>The session was lost mid-scan and its seen-set with it: this scan cannot tell what is gone.</summary>
+        public bool SeenSetLost { get; set; }
+    }
+
+    ScanSession? _scan;
+    readonly Lock _scanLock = new();
+
+    public void BeginScan() => _retry.Run(() =>
     {
         // A temp table lives in one server session and is never written to the catalog's tables:
         // an unchanged rescan writes nothing shared. Other machines' scans have their own.
-        _scan?.Dispose();
-        _scan = Open();
-        using var cmd = Cmd(_scan, """CREATE TEMP TABLE IF NOT EXISTS scan_seen(path text COLLATE "C" PRIMARY KEY); TRUNCATE pg_temp.scan_seen""", null);
-        cmd.ExecuteNonQuery();
+        lock (_scanLock)
+        {
+            _scan?.Connection.Dispose();
+            _scan = null;
+            _scan = new ScanSession(OpenScanConnection());
+        }
+    });
+
+    NpgsqlConnection OpenScanConnection()
+    {
+        NpgsqlConnection conn = Open();
+        try
+        {
+            using var cmd = Cmd(conn, """CREATE TEMP TABLE IF NOT EXISTS scan_seen(path text COLLATE "C" PRIMARY KEY); TRUNCATE pg_temp.scan_seen""", null);
+            cmd.ExecuteNonQuery();
+            return conn;
+        }
+        catch
+        {
+            conn.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The scan's session; a new one (with an empty seen-set) when the server lost the old one.</summary>
+    NpgsqlConnection LiveConnection(ScanSession scan)
+    {
+        if (scan.Connection.State != ConnectionState.Open || scan.Connection.FullState.HasFlag(ConnectionState.Broken))
+        {
+            scan.Connection.Dispose();
+            scan.SeenSetLost = true;
+            scan.Connection = OpenScanConnection();
+        }
+        return scan.Connection;
     }
 
     public ScanCompletion CompleteScan(IReadOnlyCollection<string> unreadableFolders, bool allowMassDelete, int massDeleteThreshold = 1000)
     {
-        NpgsqlConnection conn = _scan ?? throw new InvalidOperationException("CompleteScan needs a BeginScan first.");
-        try
+        lock (_scanLock)
         {
-            lock (conn)
+            ScanSession scan = _scan ?? throw new InvalidOperationException("CompleteScan needs a BeginScan first.");
+            try
             {
-                using var tx = conn.BeginTransaction();
-                var gone = new List<(long Id, string Path)>();
-                using (var cmd = Cmd(conn, """
-                    SELECT id, path FROM glimpse.images i
-                    WHERE library_id = @lib AND status <> 4 AND NOT EXISTS (SELECT 1 FROM pg_temp.scan_seen s WHERE s.path = i.path)
-                    """, tx, ("lib", _library)))
-                using (var r = cmd.ExecuteReader())
-                    while (r.Read())
-                    {
-                        string path = r.GetString(1);
-                        if (!unreadableFolders.Any(f => path.StartsWith(f + "/", StringComparison.Ordinal)))
-                            gone.Add((r.GetInt64(0), path));
-                    }
-
-                if (gone.Count > 0 && !allowMassDelete)
-                    MassDeletionGuard.Check(gone.Select(g => g.Path).ToList(), massDeleteThreshold,
-                        () => CountIn(conn, tx, "status <> 4"),
-                        (lo, hi) => CountIn(conn, tx, "status <> 4 AND path >= @lo AND path < @hi", ("lo", lo), ("hi", hi)));
-
-                using (var mark = Cmd(conn, "UPDATE glimpse.images SET status = 4, lease_owner = NULL, lease_until = NULL WHERE id = ANY(@ids)", tx,
-                           ("ids", gone.Select(g => g.Id).ToArray())))
-                    mark.ExecuteNonQuery();
-                tx.Commit();
-                return new ScanCompletion(gone.Count);
+                return _retry.Run(() => MarkUnseenMissing(scan, unreadableFolders, allowMassDelete, massDeleteThreshold));
+            }
+            finally
+            {
+                _scan = null;
+                scan.Connection.Dispose(); // the temp table goes with the session
             }
         }
-        finally
-        {
-            _scan = null;
-            conn.Dispose(); // the temp table goes with the session
-        }
+    }
+
+    ScanCompletion MarkUnseenMissing(ScanSession scan, IReadOnlyCollection<string> unreadableFolders, bool allowMassDelete, int massDeleteThreshold)
+    {
+        NpgsqlConnection conn = LiveConnection(scan);
+        if (scan.SeenSetLost)
+            return new ScanCompletion(0) { NotCheckedBecause = "the connection to the catalog was lost during the scan, and with it the list of files seen" };
+
+        using var tx = conn.BeginTransaction();
+        var gone = new List<(long Id, string Path)>();
+        using (var cmd = Cmd(conn, """
+            SELECT id, path FROM glimpse.images i
+            WHERE library_id = @lib AND status <> 4 AND NOT EXISTS (SELECT 1 FROM pg_temp.scan_seen s WHERE s.path = i.path)
+            """, tx, ("lib", _library)))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+            {
+                string path = r.GetString(1);
+                if (!unreadableFolders.Any(f => path.StartsWith(f + "/", StringComparison.Ordinal)))
+                    gone.Add((r.GetInt64(0), path));
+            }
+
+        if (gone.Count > 0 && !allowMassDelete)
+            MassDeletionGuard.Check(gone.Select(g => g.Path).ToList(), massDeleteThreshold,
+                () => CountIn(conn, tx, "status <> 4"),
+                (lo, hi) => CountIn(conn, tx, "status <> 4 AND path >= @lo AND path < @hi", ("lo", lo), ("hi", hi)));
+
+        using (var mark = Cmd(conn, "UPDATE glimpse.images SET status = 4, lease_owner = NULL, lease_until = NULL WHERE id = ANY(@ids)", tx,
+                   ("ids", gone.Select(g => g.Id).ToArray())))
+            mark.ExecuteNonQuery();
+        tx.Commit();
+        return new ScanCompletion(gone.Count);
     }
 
     long CountIn(NpgsqlConnection conn, NpgsqlTransaction tx, string where, params (string, object?)[] parameters)
@@ -74,7 +123,7 @@ public sealed partial class PostgresCatalog
     }
 
     /// <summary>Deletes matching rows (vectors go with them) and counts the indexed ones, so verify can tell expected holes in embedding_index.</summary>
-    int Remove(string where, params (string, object?)[] parameters)
+    int Remove(string where, params (string, object?)[] parameters) => _retry.Run(() =>
     {
         using var conn = Open();
         using var tx = conn.BeginTransaction();
@@ -95,7 +144,7 @@ public sealed partial class PostgresCatalog
         }
         tx.Commit();
         return (int)removed;
-    }
+    });
 
     /// <summary>A shell glob as SQLite's GLOB reads it ('*' any run, '?' one character, '[...]' a class), as an anchored POSIX regex.</summary>
     internal static string GlobToRegex(string glob)
@@ -117,7 +166,7 @@ public sealed partial class PostgresCatalog
         return regex.Append('$').ToString();
     }
 
-    public float[]? FindVectorByContent(string contentHash, long size)
+    public float[]? FindVectorByContent(string contentHash, long size) => _retry.Run(() =>
     {
         using var conn = Open();
         using var cmd = Cmd(conn, """
@@ -126,5 +175,5 @@ public sealed partial class PostgresCatalog
             LIMIT 1
             """, null, ("lib", _library), ("hash", contentHash), ("size", size));
         return cmd.ExecuteScalar() is byte[] blob ? VectorBlob.ToVector(blob) : null;
-    }
+    });
 }

@@ -8,7 +8,9 @@ public sealed partial class PostgresCatalog
     /// <summary>The window over which <see cref="CatalogStats.RecentImagesPerSecond"/> is measured.</summary>
     static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(2);
 
-    public CatalogStats GetStats()
+    public CatalogStats GetStats() => _retry.Run(ReadStats);
+
+    CatalogStats ReadStats()
     {
         using var conn = Open();
         var counts = new long[5];
@@ -81,7 +83,7 @@ public sealed partial class PostgresCatalog
 
     public long CountDone() => Scalar("SELECT COUNT(*) FROM glimpse.images WHERE library_id = @lib AND status = 2");
 
-    public IReadOnlyList<StoredVector> ReadVectorsSince(long sinceMs)
+    public IReadOnlyList<StoredVector> ReadVectorsSince(long sinceMs) => _retry.Run(() =>
     {
         using var conn = Open();
         using var cmd = Cmd(conn, """
@@ -93,16 +95,22 @@ public sealed partial class PostgresCatalog
         while (r.Read())
             rows.Add(new StoredVector(r.GetInt64(0), r.GetString(1), r.GetInt64(2), VectorBlob.ToVector(r.GetFieldValue<byte[]>(3))));
         return rows;
-    }
+    });
 
     public long CountDoneSince(long sinceMs) =>
         Scalar("SELECT COUNT(*) FROM glimpse.images WHERE library_id = @lib AND done_at >= @since AND status = 2", ("since", sinceMs));
 
     public IReadOnlyDictionary<long, string> DonePaths(IEnumerable<long> imageIds)
     {
+        long[] ids = imageIds.Distinct().ToArray();
+        return _retry.Run(() => DonePaths(ids));
+    }
+
+    Dictionary<long, string> DonePaths(long[] ids)
+    {
         using var conn = Open();
         using var cmd = Cmd(conn, "SELECT id, path FROM glimpse.images WHERE id = ANY(@ids) AND library_id = @lib AND status = 2", null,
-            ("lib", _library), ("ids", imageIds.Distinct().ToArray()));
+            ("lib", _library), ("ids", ids));
         using var r = cmd.ExecuteReader();
         var result = new Dictionary<long, string>();
         while (r.Read())
@@ -112,10 +120,10 @@ public sealed partial class PostgresCatalog
 
     public long LastCommitMs() => Scalar("SELECT COALESCE(MAX(done_at), 0) FROM glimpse.images WHERE library_id = @lib");
 
-    public string? PathOfImage(long imageId)
+    public string? PathOfImage(long imageId) => _retry.Run(() =>
     {
         using var conn = Open();
         using var cmd = Cmd(conn, "SELECT path FROM glimpse.images WHERE id = @id AND library_id = @lib", null, ("lib", _library), ("id", imageId));
         return cmd.ExecuteScalar() as string;
-    }
+    });
 }

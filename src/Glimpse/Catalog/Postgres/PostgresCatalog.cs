@@ -12,7 +12,11 @@ namespace Glimpse.Catalog.Postgres;
 /// library row's lock, so they follow commit order. Lease and commit times come from the server's
 /// clock, so machines whose clocks disagree still agree on when a lease expired.
 /// </summary>
-/// <remarks>Connections come from Npgsql's pool, so calls from several threads run side by side.</remarks>
+/// <remarks>
+/// Connections come from Npgsql's pool, so calls from several threads run side by side. The calls an
+/// index run makes go through <see cref="ServerRetry"/>: a lost connection is reopened and the
+/// call run again, so a server restart does not end a run of days.
+/// </remarks>
 public sealed partial class PostgresCatalog : ICatalog
 {
     /// <summary>The server's clock in unix ms: one clock for leases and commit times, whatever each machine's says.</summary>
@@ -20,14 +24,17 @@ public sealed partial class PostgresCatalog : ICatalog
 
     readonly NpgsqlDataSource _source;
     readonly int _library;
+    readonly ServerRetry _retry;
     bool _disposed;
 
-    public PostgresCatalog(CatalogAddress address)
+    /// <param name="warn">Told, once per outage, that the connection was lost and is being reopened.</param>
+    public PostgresCatalog(CatalogAddress address, Action<string>? warn = null)
     {
         if (!address.IsPostgres)
             throw new ArgumentException("Not a PostgreSQL address.", nameof(address));
         Location = address.Display;
         RootName = address.RootName!;
+        _retry = new ServerRetry(warn, Location);
         _source = NpgsqlDataSource.Create(address.ConnectionString!);
         try
         {
@@ -72,7 +79,9 @@ public sealed partial class PostgresCatalog : ICatalog
 
     public ModelIdentity? Model { get; private set; }
 
-    public void BindModel(ModelIdentity model)
+    public void BindModel(ModelIdentity model) => _retry.Run(() => BindModelOnce(model));
+
+    void BindModelOnce(ModelIdentity model)
     {
         using var conn = Open();
         using var tx = conn.BeginTransaction();
@@ -121,20 +130,20 @@ public sealed partial class PostgresCatalog : ICatalog
         return cmd;
     }
 
-    /// <summary>Runs one statement on a pooled connection and returns the rows it changed.</summary>
-    int Execute(string sql, params (string Name, object? Value)[] parameters)
+    /// <summary>Runs one statement on a pooled connection (again on a new one if the connection was lost) and returns the rows it changed.</summary>
+    int Execute(string sql, params (string Name, object? Value)[] parameters) => _retry.Run(() =>
     {
         using var conn = Open();
         using var cmd = Cmd(conn, sql, null, [("lib", _library), .. parameters]);
         return cmd.ExecuteNonQuery();
-    }
+    });
 
-    long Scalar(string sql, params (string Name, object? Value)[] parameters)
+    long Scalar(string sql, params (string Name, object? Value)[] parameters) => _retry.Run(() =>
     {
         using var conn = Open();
         using var cmd = Cmd(conn, sql, null, [("lib", _library), .. parameters]);
         return Convert.ToInt64(cmd.ExecuteScalar() ?? 0L, CultureInfo.InvariantCulture);
-    }
+    });
 
     static string OneLine(Exception e) => e.Message.ReplaceLineEndings(" ");
 
@@ -145,7 +154,7 @@ public sealed partial class PostgresCatalog : ICatalog
             if (_disposed)
                 return;
             _disposed = true;
-            _scan?.Dispose();
+            _scan?.Connection.Dispose();
             _source.Dispose();
         }
     }

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Glimpse.Catalog.Postgres;
+
+/// <summary>
+/// Runs a unit of catalog work again, on a fresh connection, when the connection to the server was
+/// lost: the server restarted, a network blip, or the server ended a session this machine left
+/// idle in a transaction (a suspended laptop, a frozen VM). An index run lasts days; a catalog
+/// server that is away for a minute must not end it.
+/// </summary>
+/// <remarks>
+/// Only whole units are retried: each opens its own transaction, so a lost one was rolled back and
+/// running it again is safe. Commits are fenced on the lease owner, so even a commit whose outcome
+/// was lost (the connection dropped during COMMIT) changes nothing the second time.
+/// </remarks>
+internal sealed class ServerRetry(Action<string>? warn, string location)
+{
+    /// <summary>How long to keep trying before giving up with one clear error.</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(5);
+
+    static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(200);
+    static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(15);
+
+    public T Run<T>(Func<T> work)
+    {
+        var clock = Stopwatch.StartNew();
+        TimeSpan pause = FirstPause;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return work();
+            }
+            catch (Exception e) when (IsConnectionLost(e))
+            {
+                if (clock.Elapsed + pause > Window)
+                    throw new CatalogException(
+                        $"lost the catalog server {location} and could not reconnect within {Window.TotalSeconds:0} s: {e.Message.ReplaceLineEndings(" ")}", e);
+                if (attempt == 1)
+                    warn?.Invoke($"lost the connection to the catalog ({e.Message.ReplaceLineEndings(" ")}); reconnecting");
+                Thread.Sleep(pause);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
+            }
+        }
+    }
+
+    public void Run(Action work) => Run(() =>
+    {
+        work();
+        return 0;
+    });
+
+    /// <summary>
+    /// True when the failure says the session is gone or the server is briefly unable to serve,
+    /// not that the statement was wrong: a retry on a new connection can succeed.
+    /// </summary>
+    /// <summary>The server ended a session left idle inside a transaction (Npgsql names no constant for it).</summary>
+    const string IdleInTransactionSessionTimeout = "25P03";
+
+    public static bool IsConnectionLost(Exception e) => e switch
+    {
+        PostgresException pg => pg.IsTransient || pg.SqlState is
+            IdleInTransactionSessionTimeout or PostgresErrorCodes.IdleSessionTimeout
+            or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
+        NpgsqlException npgsql => npgsql.IsTransient,
+        _ => false,
+    };
+}
