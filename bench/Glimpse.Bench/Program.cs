@@ -5,6 +5,7 @@ using Glimpse.Bench;
 //   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- rescan --count 100000
 //   dotnet run -c Release --project bench/Glimpse.Bench -- search [--exact-sizes 100000,1000000] [--ann-size 100000]
+//   dotnet run -c Release --project bench/Glimpse.Bench -- ann-build [--count 100000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- serve [--vectors 100000] [--clients 8] [--seconds 20] [--ann]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- claims [--workers-list 1,4,8] [--rows 20000] [--model-rate 35] [--postgres URL]
 // Full-size models and image folders are made on demand into the cache (never committed).
@@ -39,6 +40,8 @@ if (mode is "search")
     int[] exactSizes = Arg("--exact-sizes", "100000,1000000").Split(',').Select(int.Parse).ToArray();
     SearchBench.Run(repo, shared, cache, exactSizes, int.Parse(Arg("--ann-size", "100000")), Path.Combine(cache, "vit-b-32"));
 }
+if (mode is "ann-build")
+    AnnBuildBench.Run(cache, int.Parse(Arg("--count", "100000")));
 if (mode is "serve")
     ServeLoadBench.Run(repo, shared, int.Parse(Arg("--vectors", "100000")), int.Parse(Arg("--clients", "8")), TimeSpan.FromSeconds(int.Parse(Arg("--seconds", "20"))), args.Contains("--ann"));
 if (mode is "rescan")

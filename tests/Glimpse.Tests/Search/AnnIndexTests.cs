@@ -72,6 +72,28 @@ public class AnnIndexTests : IDisposable
     }
 
     [Fact]
+    public void Vectors_added_from_all_cores_in_chunks_are_each_found_as_their_own_nearest()
+    {
+        // Small chunks: many rounds of reserve-then-add-in-parallel. The update after it re-reads
+        // the first 2,000 too (they share the last commit time it covers from), so it replaces
+        // vectors already in the index while adding new ones. A lost or misplaced add shows here.
+        var vectors = Clustered(2000, 11, clusters: 2000);
+        using var catalog = CatalogWith(vectors);
+        Assert.Equal(2000, AnnIndex.Update(catalog, addChunk: 150, threads: Environment.ProcessorCount).Total);
+
+        var more = Clustered(300, 12, clusters: 300);
+        Add(catalog, more, 2000);
+        Assert.Equal(2300, AnnIndex.Update(catalog, addChunk: 64, threads: Environment.ProcessorCount).Total);
+
+        using var view = AnnIndex.View.Open(catalog);
+        var all = vectors.Concat(more).ToArray();
+        var wrong = Enumerable.Range(0, all.Length)
+            .Where(i => view.Search(all[i], 1).Single().Path != $"p{i:D6}.jpg")
+            .ToList();
+        Assert.True(wrong.Count <= 2, $"{wrong.Count} of {all.Length} vectors did not find themselves first");
+    }
+
+    [Fact]
     public void Vectors_committed_after_the_last_update_are_found_and_then_added_incrementally()
     {
         using var catalog = CatalogWith(Clustered(500, 3));

@@ -5,17 +5,18 @@ using Cloud.Unum.USearch;
 namespace Glimpse.Search;
 
 /// <summary>
-/// Sets USearch's search-time expansion (HNSW "ef") on an index. The C# binding opens files with
-/// default options (ef 64, recall@10 about 0.9 at a million vectors) and exposes no setter, while
-/// the native C API has one; this calls it on the binding's native handle.
+/// What the native USearch C API offers and the C# binding does not, called on the binding's
+/// native handle: setting the search-time expansion (HNSW "ef"; the binding opens files at ef 64,
+/// recall@10 about 0.9 at a million vectors), and reserving capacity up front so that several
+/// threads can add at once (the binding grows the index inside each Add, which is not thread-safe).
 /// </summary>
-internal static partial class USearchTuning
+internal static partial class USearchNative
 {
     const string Library = "libusearch_c";
 
     // NB: the binding keeps its native index pointer in this private field (Cloud.Unum.USearch
-    // 2.26.6, pinned). A test checks that the setting takes effect, so an upgrade that renames it
-    // fails loudly instead of searching with a lower recall.
+    // 2.26.6, pinned). A test checks that the ef setting takes effect, so an upgrade that renames
+    // it fails loudly instead of searching with a lower recall.
     static readonly FieldInfo? NativeHandle = typeof(USearchIndex).GetField("_index", BindingFlags.NonPublic | BindingFlags.Instance);
 
     [LibraryImport(Library)]
@@ -23,6 +24,20 @@ internal static partial class USearchTuning
 
     [LibraryImport(Library)]
     private static partial nuint usearch_expansion_search(IntPtr index, out IntPtr error);
+
+    [LibraryImport(Library)]
+    private static partial void usearch_reserve(IntPtr index, nuint capacity, out IntPtr error);
+
+    /// <summary>
+    /// Makes room for <paramref name="capacity"/> vectors. The native index then takes concurrent
+    /// adds from as many threads as the machine has cores, and the binding's Add, finding room,
+    /// does not try to grow it.
+    /// </summary>
+    public static void Reserve(USearchIndex index, ulong capacity)
+    {
+        usearch_reserve(Handle(index), (nuint)capacity, out IntPtr error);
+        ThrowIfError(error);
+    }
 
     public static void SetExpansionSearch(USearchIndex index, ulong expansion)
     {
