@@ -114,7 +114,9 @@ internal static class SearchCommand
     {
         var args = new Argument<string[]>("PATH") { Description = "[ROOT] then an indexed image (its stored vector is used: no inference).", Arity = ArgumentArity.OneOrMore };
         var catalog = CommonOptions.Catalog();
-        var command = new Command("similar", "Images most like an indexed one, from its stored vector.") { args, catalog };
+        var exact = new Option<bool>("--exact") { Description = $"Scan every vector (the default up to {AnnThreshold:N0} images)." };
+        var ann = new Option<bool>("--ann") { Description = "Use the HNSW index beside the catalog (the default above that size)." };
+        var command = new Command("similar", "Images most like an indexed one, from its stored vector.") { args, catalog, exact, ann };
         var output = AddOutputOptions(command);
         command.SetAction(parse =>
         {
@@ -124,19 +126,27 @@ internal static class SearchCommand
             using var store = cli.OpenExisting(root, parse.GetValue(catalog));
             if (store is null)
                 return ExitCodes.Error;
-            string relative = Path.GetRelativePath(Path.GetFullPath(root), Path.GetFullPath(target)).Replace('\\', '/');
             var clock = Stopwatch.StartNew();
-            VectorSet set = VectorSet.Load(store);
-            int row = Array.IndexOf(set.Paths, relative);
-            if (row < 0)
-                row = Array.IndexOf(set.Paths, target.Replace('\\', '/'));
-            if (row < 0)
+            // One indexed lookup, not a load of every vector: at ten million images that matters.
+            string relative = Path.GetRelativePath(Path.GetFullPath(root), Path.GetFullPath(target)).Replace('\\', '/');
+            StoredVector? image = store.FindDone(relative) ?? store.FindDone(target.Replace('\\', '/'));
+            if (image is null)
             {
                 cli.Warn($"{target} is not an indexed image of {Path.GetFullPath(root)}.");
                 return ExitCodes.Usage;
             }
-            var hits = ExactSearch.Search(set, set.Row(row), parse.GetValue(output.Limit), parse.GetValue(output.Offset),
-                parse.GetValue(output.MinScore) ?? float.NegativeInfinity, new HashSet<int> { row });
+            int limit = parse.GetValue(output.Limit), offset = parse.GetValue(output.Offset);
+            float minScore = parse.GetValue(output.MinScore) ?? float.NegativeInfinity;
+            long done = store.CountDone();
+            if (!parse.GetValue(exact) && (parse.GetValue(ann) || done > AnnThreshold))
+            {
+                PrepareAnn(cli, store);
+                Print(cli, store, done, AnnIndex.Search(store, image.Vector, limit, offset, minScore, excludeImageId: image.ImageId), parse, output, clock.Elapsed);
+                return ExitCodes.Ok;
+            }
+            VectorSet set = VectorSet.Load(store);
+            int row = Array.IndexOf(set.ImageIds, image.ImageId);
+            var hits = ExactSearch.Search(set, image.Vector, limit, offset, minScore, row >= 0 ? new HashSet<int> { row } : null);
             Print(cli, store, set.Count, hits, parse, output, clock.Elapsed);
             return ExitCodes.Ok;
         });

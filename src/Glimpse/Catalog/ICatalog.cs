@@ -111,6 +111,9 @@ public interface ICatalog : IDisposable
     /// <summary>The relative path of an image by its id, or null.</summary>
     string? PathOfImage(long imageId);
 
+    /// <summary>The done image at this relative path with its stored vector, or null (not indexed, not done).</summary>
+    StoredVector? FindDone(string path);
+
     /// <summary>Checks the catalog's invariants (unique, dense indexes; a vector per done image; finite unit vectors).</summary>
     VerifyReport Verify();
 

@@ -147,4 +147,19 @@ public sealed partial class SqliteCatalog
             return cmd.ExecuteScalar() as string;
         }
     }
+
+    public StoredVector? FindDone(string path)
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("""
+                SELECT i.id, i.path, i.embedding_index, v.vector FROM images i JOIN vectors v ON v.image_id = i.id
+                WHERE i.path = $path AND i.status = 2
+                """, null, ("$path", path));
+            using var reader = cmd.ExecuteReader();
+            return reader.Read()
+                ? new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), ToVector(reader.GetFieldValue<byte[]>(3)))
+                : null;
+        }
+    }
 }

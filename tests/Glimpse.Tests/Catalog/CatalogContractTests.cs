@@ -67,6 +67,21 @@ public class CatalogContractTests : IDisposable
     }
 
     [Theory, MemberData(nameof(Backends))]
+    public void An_image_is_found_by_path_with_its_vector_only_once_done(string backend)
+    {
+        var catalog = Open(NewAddress(backend));
+        catalog.Register(Files(2));
+        var claimed = catalog.Claim("me", 1, TimeSpan.FromMinutes(2)).Single();
+        CommitAll(catalog, "me", [claimed]);
+
+        StoredVector found = catalog.FindDone(claimed.Path)!;
+        Assert.Equal((claimed.Id, claimed.Path, 0L), (found.ImageId, found.Path, found.EmbeddingIndex));
+        Assert.Equal(Unit(claimed.Id), found.Vector);
+        Assert.Null(catalog.FindDone(Files(2).Single(f => f.Path != claimed.Path).Path)); // pending
+        Assert.Null(catalog.FindDone("a/none.jpg"));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
     public void A_zombie_whose_lease_expired_and_was_taken_over_changes_nothing(string backend)
     {
         var catalog = Open(NewAddress(backend));

@@ -45,6 +45,13 @@ public class SearchCommandTests : IDisposable
         var lines = paths.Trim().Split('\n');
         Assert.Equal(15, lines.Length);
         Assert.DoesNotContain("09.png", lines);
+        // Through the ANN index (the default above a million images): the same neighbours here.
+        var (annCode, annPaths, annErr) = CliProcess.Run(["similar", root, Path.Combine(root, "09.png"), "--ann", "--paths", "-n", "5"]);
+        Assert.True(annCode == 0, annErr);
+        Assert.Equal(lines[..5], annPaths.Trim().Split('\n'));
+        var (missingCode, _, missingErr) = CliProcess.Run(["similar", root, Path.Combine(root, "not-there.png")]);
+        Assert.Equal(2, missingCode);
+        Assert.Contains("not-there.png is not an indexed image", missingErr);
 
         var (textCode, text, _) = CliProcess.Run(["search", root, "a photo of a cat", "--limit", "2"]);
         Assert.Equal(0, textCode);

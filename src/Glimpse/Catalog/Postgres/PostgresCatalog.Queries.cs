@@ -126,4 +126,15 @@ public sealed partial class PostgresCatalog
         using var cmd = Cmd(conn, "SELECT path FROM glimpse.images WHERE id = @id AND library_id = @lib", null, ("lib", _library), ("id", imageId));
         return cmd.ExecuteScalar() as string;
     });
+
+    public StoredVector? FindDone(string path) => _retry.Run(() =>
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, """
+            SELECT i.id, i.path, i.embedding_index, v.vector FROM glimpse.images i JOIN glimpse.vectors v ON v.image_id = i.id
+            WHERE i.library_id = @lib AND i.path = @path AND i.status = 2
+            """, null, ("lib", _library), ("path", path));
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? new StoredVector(r.GetInt64(0), r.GetString(1), r.GetInt64(2), VectorBlob.ToVector(r.GetFieldValue<byte[]>(3))) : null;
+    });
 }
