@@ -22,26 +22,46 @@ internal sealed class ServerRetry(Action<string>? warn, string location)
     static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(200);
     static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(15);
 
+    /// <summary>Calls now retrying; the first to start says the connection was lost, the last to succeed says it is back.</summary>
+    int _retrying;
+
     public T Run<T>(Func<T> work)
     {
         var clock = Stopwatch.StartNew();
         TimeSpan pause = FirstPause;
-        for (int attempt = 1; ; attempt++)
+        bool retrying = false;
+        try
         {
-            try
+            while (true)
             {
-                return work();
+                try
+                {
+                    T result = work();
+                    if (retrying && Interlocked.Decrement(ref _retrying) == 0)
+                        warn?.Invoke($"reconnected to the catalog after {clock.Elapsed.TotalSeconds:0.0} s");
+                    retrying = false;
+                    return result;
+                }
+                catch (Exception e) when (IsConnectionLost(e))
+                {
+                    if (clock.Elapsed + pause > Window)
+                        throw new CatalogException(
+                            $"lost the catalog server {location} and could not reconnect within {Window.TotalSeconds:0} s: {e.Message.ReplaceLineEndings(" ")}", e);
+                    if (!retrying)
+                    {
+                        retrying = true;
+                        if (Interlocked.Increment(ref _retrying) == 1) // several threads notice one outage: say it once
+                            warn?.Invoke($"lost the connection to the catalog ({e.Message.ReplaceLineEndings(" ")}); reconnecting");
+                    }
+                    Thread.Sleep(pause);
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
+                }
             }
-            catch (Exception e) when (IsConnectionLost(e))
-            {
-                if (clock.Elapsed + pause > Window)
-                    throw new CatalogException(
-                        $"lost the catalog server {location} and could not reconnect within {Window.TotalSeconds:0} s: {e.Message.ReplaceLineEndings(" ")}", e);
-                if (attempt == 1)
-                    warn?.Invoke($"lost the connection to the catalog ({e.Message.ReplaceLineEndings(" ")}); reconnecting");
-                Thread.Sleep(pause);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
-            }
+        }
+        finally
+        {
+            if (retrying)
+                Interlocked.Decrement(ref _retrying); // gave up (or failed otherwise) while retrying
         }
     }
 
