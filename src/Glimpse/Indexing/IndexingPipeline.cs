@@ -61,7 +61,7 @@ public sealed class IndexingPipeline
     public async Task<IndexRunSummary> RunAsync(string root, string? excludedDir, CancellationToken stop)
     {
         _catalog.BindModel(_encoder.Identity);
-        ReleaseDeadLocalClaims();
+        ReleaseAbandonedClaims();
         if (_options.RetryFailed)
             _catalog.ResetFailed();
         Progress.SetLeft(_catalog.GetStats().Left);
@@ -191,9 +191,7 @@ public sealed class IndexingPipeline
                 {
                     // Nothing claimable. Done when nothing is unfinished; otherwise our own batches
                     // are still in flight, or other workers hold leases that may yet expire.
-                    ReleaseDeadLocalClaims();
-                    if (Interlocked.Read(ref _inHand) == 0)
-                        ReleaseOrphanedClaims();
+                    ReleaseAbandonedClaims();
                     if (!_catalog.HasUnfinished())
                         break;
                 }
@@ -379,25 +377,24 @@ public sealed class IndexingPipeline
     }
 
     /// <summary>
-    /// Gives back leases in this worker's name that nothing in this run holds. A claim whose reply
-    /// was lost with the connection leased rows that never arrived; the heartbeat would renew them
-    /// forever, and the run would wait for them forever.
+    /// Gives back claims no live worker will finish: those of dead processes of this machine and
+    /// pid namespace, and, when this run holds nothing, those in this worker's own name. A claim
+    /// whose reply was lost with the connection leased rows that never arrived; the heartbeat would
+    /// renew them forever, and the run would wait for them forever.
     /// </summary>
-    void ReleaseOrphanedClaims()
+    void ReleaseAbandonedClaims()
     {
-        if (_catalog.ListLeaseOwners().Contains(Owner))
+        bool nothingInHand = Interlocked.Read(ref _inHand) == 0;
+        foreach (string owner in _catalog.ListLeaseOwners())
         {
-            int released = _catalog.ReleaseClaims(Owner);
-            if (released > 0)
+            if (owner != Owner)
+            {
+                if (WorkerIdentity.IsDeadLocalOwner(owner))
+                    _catalog.ReleaseClaims(owner);
+            }
+            else if (nothingInHand && _catalog.ReleaseClaims(Owner) is var released and > 0)
                 _warn($"{released} images leased in this worker's name were not in hand (a claim's reply was lost); released them.");
         }
-    }
-
-    void ReleaseDeadLocalClaims()
-    {
-        foreach (string owner in _catalog.ListLeaseOwners())
-            if (owner != Owner && WorkerIdentity.IsDeadLocalOwner(owner))
-                _catalog.ReleaseClaims(owner);
     }
 
     internal sealed record PreparedImage(ClaimedImage Image, float[]? Tensor, FailedImage? Failure)
