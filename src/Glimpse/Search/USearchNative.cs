@@ -55,7 +55,7 @@ internal static partial class USearchNative
     static IntPtr Handle(USearchIndex index) =>
         NativeHandle?.GetValue(index) is IntPtr handle && handle != IntPtr.Zero
             ? handle
-            : throw new InvalidOperationException("This USearch binding keeps no native handle where Glimpse expects it: check USearchTuning against the binding's version.");
+            : throw new InvalidOperationException("This USearch binding keeps no native handle where Glimpse expects it: check USearchNative against the binding's version.");
 
     static void ThrowIfError(IntPtr error)
     {
