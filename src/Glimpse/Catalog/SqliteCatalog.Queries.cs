@@ -74,10 +74,7 @@ public sealed partial class SqliteCatalog
             """;
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
-        {
-            float[] vector = ToVector(reader.GetFieldValue<byte[]>(3));
-            yield return new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), vector);
-        }
+            yield return VectorBlob.ReadStored(reader);
     }
 
     /// <summary>Done images (those <see cref="ReadVectors"/> returns) right now.</summary>
@@ -99,10 +96,7 @@ public sealed partial class SqliteCatalog
             using var reader = cmd.ExecuteReader();
             var rows = new List<StoredVector>();
             while (reader.Read())
-            {
-                float[] vector = ToVector(reader.GetFieldValue<byte[]>(3));
-                rows.Add(new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), vector));
-            }
+                rows.Add(VectorBlob.ReadStored(reader));
             return rows;
         }
     }
@@ -157,9 +151,7 @@ public sealed partial class SqliteCatalog
                 WHERE i.path = $path AND i.status = 2
                 """, null, ("$path", path));
             using var reader = cmd.ExecuteReader();
-            return reader.Read()
-                ? new StoredVector(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), ToVector(reader.GetFieldValue<byte[]>(3)))
-                : null;
+            return reader.Read() ? VectorBlob.ReadStored(reader) : null;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.InteropServices;
 
 namespace Glimpse.Catalog;
@@ -13,6 +14,13 @@ internal static class VectorBlob
     }
 
     public static byte[] ToBlob(float[] vector) => MemoryMarshal.AsBytes(vector.AsSpan()).ToArray();
+
+    /// <summary>
+    /// A stored vector from a row whose columns are image id, path, embedding_index and vector, in
+    /// that order (read in order, so it also works on a sequential-access reader).
+    /// </summary>
+    public static StoredVector ReadStored(DbDataReader row) =>
+        new(row.GetInt64(0), row.GetString(1), row.GetInt64(2), ToVector(row.GetFieldValue<byte[]>(3)));
 
     /// <summary>Refuses a whole batch before any of it is written: no model bound yet, or a vector that does not fit.</summary>
     public static void CheckBatch(Models.ModelIdentity? model, IEnumerable<(long Id, float[] Vector)> vectors)

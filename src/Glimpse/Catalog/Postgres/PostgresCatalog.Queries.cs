@@ -73,12 +73,7 @@ public sealed partial class PostgresCatalog
             """, tx, ("lib", _library));
         using var r = cmd.ExecuteReader(CommandBehavior.SequentialAccess);
         while (r.Read())
-        {
-            long id = r.GetInt64(0);
-            string path = r.GetString(1);
-            long index = r.GetInt64(2);
-            yield return new StoredVector(id, path, index, VectorBlob.ToVector(r.GetFieldValue<byte[]>(3)));
-        }
+            yield return VectorBlob.ReadStored(r);
     }
 
     public long CountDone() => Scalar("SELECT COUNT(*) FROM glimpse.images WHERE library_id = @lib AND status = 2");
@@ -93,7 +88,7 @@ public sealed partial class PostgresCatalog
         using var r = cmd.ExecuteReader();
         var rows = new List<StoredVector>();
         while (r.Read())
-            rows.Add(new StoredVector(r.GetInt64(0), r.GetString(1), r.GetInt64(2), VectorBlob.ToVector(r.GetFieldValue<byte[]>(3))));
+            rows.Add(VectorBlob.ReadStored(r));
         return rows;
     });
 
@@ -135,6 +130,6 @@ public sealed partial class PostgresCatalog
             WHERE i.library_id = @lib AND i.path = @path AND i.status = 2
             """, null, ("lib", _library), ("path", path));
         using var r = cmd.ExecuteReader();
-        return r.Read() ? new StoredVector(r.GetInt64(0), r.GetString(1), r.GetInt64(2), VectorBlob.ToVector(r.GetFieldValue<byte[]>(3))) : null;
+        return r.Read() ? VectorBlob.ReadStored(r) : null;
     });
 }
