@@ -11,6 +11,22 @@ internal static class SearchCommand
 {
     sealed record Output(Option<int> Limit, Option<int> Offset, Option<float?> MinScore, Option<bool> Json, Option<bool> Paths);
 
+    /// <summary><c>--exact</c> and <c>--ann</c>, and the one rule that picks between exact search and the ANN index.</summary>
+    sealed record Mode(Option<bool> Exact, Option<bool> Ann)
+    {
+        public static Mode AddTo(Command command)
+        {
+            var mode = new Mode(
+                new Option<bool>("--exact") { Description = $"Scan every vector (the default up to {AnnThreshold:N0} images): exact, about 50 ms per million on 2 cores." },
+                new Option<bool>("--ann") { Description = "Use the HNSW index beside the catalog (the default above that size; built on first use, then updated incrementally): milliseconds once open, recall@10 about 0.97." });
+            command.Options.Add(mode.Exact);
+            command.Options.Add(mode.Ann);
+            return mode;
+        }
+
+        public bool UsesAnn(ParseResult parse, long done) => !parse.GetValue(Exact) && (parse.GetValue(Ann) || done > AnnThreshold);
+    }
+
     static Output AddOutputOptions(Command command)
     {
         var o = new Output(
@@ -35,13 +51,13 @@ internal static class SearchCommand
         var model = CommonOptions.Model();
         model.Description = "The model folder. Default: the folder the catalog was indexed with.";
         var offline = CommonOptions.Offline();
-        var exact = new Option<bool>("--exact") { Description = $"Scan every vector (the default up to {AnnThreshold:N0} images): exact, about 50 ms per million on 2 cores." };
-        var ann = new Option<bool>("--ann") { Description = "Use the HNSW index beside the catalog (the default above that size; built on first use, then updated incrementally): milliseconds once open, recall@10 about 0.97." };
         var inDatabase = new Option<bool>("--in-database") { Description = "PostgreSQL catalogs with pgvector ('glimpse catalog pgvector'): let the server's HNSW index find the results." };
         var command = new Command("search", "Search the library by text, by example image, or by a weighted combination. Sees every batch committed so far, also while indexing runs.")
         {
-            words, image, catalog, model, offline, exact, ann, inDatabase,
+            words, image, catalog, model, offline,
         };
+        var mode = Mode.AddTo(command);
+        command.Options.Add(inDatabase);
         var output = AddOutputOptions(command);
         command.SetAction(parse =>
         {
@@ -97,7 +113,7 @@ internal static class SearchCommand
                 Print(cli, store, done, found, parse, output, clock.Elapsed);
                 return ExitCodes.Ok;
             }
-            if (!parse.GetValue(exact) && (parse.GetValue(ann) || done > AnnThreshold))
+            if (mode.UsesAnn(parse, done))
             {
                 PrepareAnn(cli, store);
                 Print(cli, store, done, AnnIndex.Search(store, query, limit, offset, minScore), parse, output, clock.Elapsed);
@@ -114,9 +130,8 @@ internal static class SearchCommand
     {
         var args = new Argument<string[]>("PATH") { Description = "[ROOT] then an indexed image (its stored vector is used: no inference).", Arity = ArgumentArity.OneOrMore };
         var catalog = CommonOptions.Catalog();
-        var exact = new Option<bool>("--exact") { Description = $"Scan every vector (the default up to {AnnThreshold:N0} images)." };
-        var ann = new Option<bool>("--ann") { Description = "Use the HNSW index beside the catalog (the default above that size)." };
-        var command = new Command("similar", "Images most like an indexed one, from its stored vector.") { args, catalog, exact, ann };
+        var command = new Command("similar", "Images most like an indexed one, from its stored vector.") { args, catalog };
+        var mode = Mode.AddTo(command);
         var output = AddOutputOptions(command);
         command.SetAction(parse =>
         {
@@ -138,7 +153,7 @@ internal static class SearchCommand
             int limit = parse.GetValue(output.Limit), offset = parse.GetValue(output.Offset);
             float minScore = parse.GetValue(output.MinScore) ?? float.NegativeInfinity;
             long done = store.CountDone();
-            if (!parse.GetValue(exact) && (parse.GetValue(ann) || done > AnnThreshold))
+            if (mode.UsesAnn(parse, done))
             {
                 PrepareAnn(cli, store);
                 Print(cli, store, done, AnnIndex.Search(store, image.Vector, limit, offset, minScore, excludeImageId: image.ImageId), parse, output, clock.Elapsed);
