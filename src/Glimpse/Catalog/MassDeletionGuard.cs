@@ -7,6 +7,10 @@ namespace Glimpse.Catalog;
 /// </summary>
 internal static class MassDeletionGuard
 {
+    /// <summary>True when <paramref name="path"/> lies under a folder the scan could not read: not seen, but not gone either.</summary>
+    public static bool InUnreadableFolder(string path, IReadOnlyCollection<string> unreadableFolders) =>
+        unreadableFolders.Any(f => path.StartsWith(f + "/", StringComparison.Ordinal));
+
     /// <param name="gone">Paths the scan did not find.</param>
     /// <param name="countPresent">How many rows are not missing now.</param>
     /// <param name="countPresentUnder">How many rows not missing have paths in [lo, hi).</param>

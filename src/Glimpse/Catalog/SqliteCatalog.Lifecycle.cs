@@ -32,7 +32,7 @@ public sealed partial class SqliteCatalog
                 while (reader.Read())
                 {
                     string path = reader.GetString(1);
-                    if (!unreadableFolders.Any(f => path.StartsWith(f + "/", StringComparison.Ordinal)))
+                    if (!MassDeletionGuard.InUnreadableFolder(path, unreadableFolders))
                         gone.Add((reader.GetInt64(0), path));
                 }
 

@@ -92,7 +92,7 @@ public sealed partial class PostgresCatalog
             while (r.Read())
             {
                 string path = r.GetString(1);
-                if (!unreadableFolders.Any(f => path.StartsWith(f + "/", StringComparison.Ordinal)))
+                if (!MassDeletionGuard.InUnreadableFolder(path, unreadableFolders))
                     gone.Add((r.GetInt64(0), path));
             }
 
