@@ -26,8 +26,9 @@ public sealed partial class PostgresCatalog
     {
         int dimension = Model?.Dimension ?? throw new InvalidOperationException("Bind a model before enabling pgvector.");
         using var conn = Open();
-        if (Convert.ToInt64(Cmd(conn, "SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'", null).ExecuteScalar()) == 0)
-            return HasPgvector = false;
+        using (var available = Cmd(conn, "SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'", null))
+            if (Convert.ToInt64(available.ExecuteScalar()) == 0)
+                return HasPgvector = false;
         foreach (string sql in new[]
                  {
                      "CREATE EXTENSION IF NOT EXISTS vector",
