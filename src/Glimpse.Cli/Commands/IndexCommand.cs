@@ -21,8 +21,8 @@ internal static class IndexCommand
         var offline = CommonOptions.Offline();
         var batchSize = new Option<int>("--batch-size") { Description = "Images per inference call and per commit. Larger batches use more memory for little speed on a CPU.", DefaultValueFactory = _ => 32 };
         var workers = new Option<int>("--workers") { Description = "Decode threads. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads for the model. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var encoders = new Option<int>("--encoders") { Description = "Inference calls at once on the one model (each with --threads threads). 1 is fastest on small machines; try cores/4 with --threads 4 on large ones.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per inference call. Default: chosen from the model (every core for a batched model, one for a batch-1 model)." };
+        var encoders = new Option<int>("--encoders") { Description = "Inference calls at once on the one model. Default: one for a model that batches, one per core for a batch-1 model (Immich's exports of today); try cores/4 with --threads 4 on large machines." };
         var lease = new Option<int>("--lease") { Description = "Seconds a claim stays with a process that stops renewing it (a crashed one on another machine). Short leases hand work over sooner but renew more often.", DefaultValueFactory = _ => 120 };
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Try failed images again (otherwise a failure is retried only when its file changes)." };
         var maxMegapixels = new Option<double>("--max-megapixels") { Description = "Refuse images larger than this (decompression-bomb guard).", DefaultValueFactory = _ => DecodeOptions.Default.MaxMegapixels };
@@ -42,9 +42,9 @@ internal static class IndexCommand
                 cli.Warn($"library folder {rootPath} does not exist or is not reachable.");
                 return ExitCodes.Usage;
             }
-            if (parse.GetValue(batchSize) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(threads) < 1 || parse.GetValue(encoders) < 1 || parse.GetValue(lease) < 3)
+            if (parse.GetValue(batchSize) < 1 || parse.GetValue(workers) < 1 || parse.GetValue(threads) < 0 || parse.GetValue(encoders) < 0 || parse.GetValue(lease) < 3)
             {
-                cli.Warn("--batch-size, --workers, --threads and --encoders must be at least 1, and --lease at least 3 seconds.");
+                cli.Warn("--batch-size and --workers must be at least 1, --threads and --encoders at least 1 when given, and --lease at least 3 seconds.");
                 return ExitCodes.Usage;
             }
 
@@ -52,7 +52,6 @@ internal static class IndexCommand
             {
                 BatchSize = parse.GetValue(batchSize),
                 DecodeWorkers = parse.GetValue(workers),
-                EncodeWorkers = parse.GetValue(encoders),
                 Lease = TimeSpan.FromSeconds(parse.GetValue(lease)),
                 RetryFailed = parse.GetValue(retryFailed),
                 AllowMassDelete = parse.GetValue(allowMassDelete),
@@ -61,9 +60,9 @@ internal static class IndexCommand
 
             using var stop = new StopSignal();
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
-            using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads));
+            using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders));
             using var store = address.Open(cli.Warn);
-            var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
+            var pipeline = new IndexingPipeline(store, encoder, options with { EncodeWorkers = encoder.Layout.Calls }, cli.Warn);
 
             var clock = Stopwatch.StartNew();
             IndexRunSummary summary;

@@ -42,7 +42,7 @@ internal static class PreprocessCommand
                     {
                         var tensor = new float[pre.TensorLength];
                         pre.Normalize(square, tensor);
-                        NpyFile.Write(Path.Combine(npyDir, name + ".npy"), tensor, [3, config.Size, config.Size]);
+                        NpyFile.Write(Path.Combine(npyDir, name + ".npy"), tensor, [3, config.Height, config.Width]);
                     }
                     if (pngDir is not null)
                         File.WriteAllBytes(Path.Combine(pngDir, name + ".png"), ImageEncoder.Png(square));

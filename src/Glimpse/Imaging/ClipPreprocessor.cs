@@ -2,8 +2,9 @@ namespace Glimpse.Imaging;
 
 /// <summary>
 /// Reproduces open_clip / Immich image preprocessing: decode, EXIF transpose, convert to RGB,
-/// torchvision <c>Resize(S, BICUBIC)</c> on the shortest side (PIL's resampler), <c>CenterCrop(S)</c>,
-/// <c>ToTensor</c>, <c>Normalize(mean, std)</c>, written as CHW float32.
+/// resize with PIL's resampler as the folder's <c>resize_mode</c> says (shortest side + centre
+/// crop, squash, or longest side + padding), <c>ToTensor</c>, <c>Normalize(mean, std)</c>, written
+/// as CHW float32. Hugging Face folders follow transformers' image processors the same way.
 /// Thread-safe: it holds only the configuration and lookup tables.
 /// </summary>
 public sealed class ClipPreprocessor
@@ -30,7 +31,7 @@ public sealed class ClipPreprocessor
     public DecodeOptions Decode { get; }
 
     /// <summary>Floats in one image's tensor: 3 x S x S.</summary>
-    public int TensorLength => 3 * Config.Size * Config.Size;
+    public int TensorLength => Config.TensorLength;
 
     /// <summary>Decodes and preprocesses one encoded image into <paramref name="destination"/> (CHW).</summary>
     /// <exception cref="ImageDecodeException">The bytes are not a decodable image within the limits.</exception>
@@ -42,28 +43,69 @@ public sealed class ClipPreprocessor
 
     internal RgbImage ResizeAndCrop(RgbImage image)
     {
-        int s = Config.Size;
-        if (Config.ResizeMode == ResizeMode.Squash)
-            return Resampler.ResizeWindow(image, s, s, 0, 0, s, s, Config.Filter);
-
-        // torchvision Resize(int): the short side becomes S, the long one int(S * long / short).
-        int w = image.SourceWidth, h = image.SourceHeight;
-        int outW, outH;
-        if (w <= h)
+        int h = Config.Height, w = Config.Width;
+        int srcW = image.SourceWidth, srcH = image.SourceHeight;
+        switch (Config.ResizeMode)
         {
-            outW = s;
-            outH = (int)((double)s * h / w);
-        }
-        else
-        {
-            outH = s;
-            outW = (int)((double)s * w / h);
-        }
+            case ResizeMode.Squash:
+                return Resampler.ResizeWindow(image, w, h, 0, 0, w, h, Config.Filter);
 
-        // torchvision CenterCrop rounds the offsets half to even, as Python's round() does.
-        int left = (int)Math.Round((outW - s) / 2.0, MidpointRounding.ToEven);
-        int top = (int)Math.Round((outH - s) / 2.0, MidpointRounding.ToEven);
-        return Resampler.ResizeWindow(image, outW, outH, left, top, s, s, Config.Filter);
+            case ResizeMode.Longest:
+            {
+                // open_clip: ResizeKeepRatio(longest=1), then CenterCropOrPad with fill_color.
+                var (outH, outW) = KeepRatio(srcH, srcW, h, w, longest: true);
+                RgbImage resized = Resampler.ResizeWindow(image, outW, outH, 0, 0, outW, outH, Config.Filter);
+                return CropOrPad(resized, h, w);
+            }
+
+            default:
+            {
+                int outW, outH;
+                if (h == w)
+                {
+                    // torchvision Resize(int): the short side becomes S, the long one int(S * long / short).
+                    (outW, outH) = srcW <= srcH ? (w, (int)((double)w * srcH / srcW)) : ((int)((double)h * srcW / srcH), h);
+                }
+                else
+                {
+                    // open_clip for a non-square input: ResizeKeepRatio(longest=0), so both sides cover it.
+                    (outH, outW) = KeepRatio(srcH, srcW, h, w, longest: false);
+                }
+                int left = CropOffset(outW - w), top = CropOffset(outH - h);
+                return Resampler.ResizeWindow(image, outW, outH, left, top, w, h, Config.Filter);
+            }
+        }
+    }
+
+    /// <summary>open_clip's ResizeKeepRatio: both sides divided by the larger (or smaller) of the two ratios, rounded as Python's round().</summary>
+    static (int Height, int Width) KeepRatio(int srcH, int srcW, int h, int w, bool longest)
+    {
+        double ratioH = (double)srcH / h, ratioW = (double)srcW / w;
+        double ratio = longest ? Math.Max(ratioH, ratioW) : Math.Min(ratioH, ratioW);
+        return (Math.Max(1, (int)Math.Round(srcH / ratio, MidpointRounding.ToEven)),
+                Math.Max(1, (int)Math.Round(srcW / ratio, MidpointRounding.ToEven)));
+    }
+
+    /// <summary>Where a centre crop of an axis <paramref name="excess"/> pixels too long starts.</summary>
+    int CropOffset(int excess) => Config.CropRounding == CropRounding.Floor
+        ? excess >> 1
+        : (int)Math.Round(excess / 2.0, MidpointRounding.ToEven);
+
+    /// <summary>
+    /// open_clip's center_crop_or_pad: an axis shorter than the input is padded with the fill
+    /// colour, (d // 2) before and the rest after; a longer one is centre-cropped.
+    /// </summary>
+    RgbImage CropOrPad(RgbImage image, int h, int w)
+    {
+        var pixels = new byte[w * h * 3];
+        if (Config.FillColor != 0)
+            pixels.AsSpan().Fill(Config.FillColor);
+        var (dstX, srcX, cols) = image.Width <= w ? ((w - image.Width) / 2, 0, image.Width) : (0, CropOffset(image.Width - w), w);
+        var (dstY, srcY, rows) = image.Height <= h ? ((h - image.Height) / 2, 0, image.Height) : (0, CropOffset(image.Height - h), h);
+        for (int y = 0; y < rows; y++)
+            image.Pixels.AsSpan(((srcY + y) * image.Width + srcX) * 3, cols * 3)
+                .CopyTo(pixels.AsSpan(((dstY + y) * w + dstX) * 3));
+        return new RgbImage(w, h, pixels);
     }
 
     internal void Normalize(RgbImage square, Span<float> destination)

@@ -12,12 +12,12 @@ public sealed record IndexingOptions
     public int DecodeWorkers { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// Inference calls running at once on the one shared session. One call whose ONNX Runtime
-    /// threads span every core measured best on 2 cores (bench/); several calls with fewer
-    /// threads each can suit machines where one call does not scale to all cores. Each call in
-    /// flight holds one batch of tensors. The default is 1.
+    /// Inference calls running at once on the one shared session. 0 (the default) takes the
+    /// encoder's <see cref="Models.InferenceLayout"/>: one call over every core for a model that
+    /// batches, one single-threaded call per core for a batch-1 model. Each call in flight holds
+    /// one batch of tensors.
     /// </summary>
-    public int EncodeWorkers { get; init; } = 1;
+    public int EncodeWorkers { get; init; }
 
     /// <summary>
     /// Batches claimed ahead of the model, so it never waits on one slow file. Each batch of

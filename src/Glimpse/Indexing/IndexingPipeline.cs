@@ -7,7 +7,7 @@ namespace Glimpse.Indexing;
 
 /// <summary>
 /// Scan → register → claim → read + decode + preprocess (all cores) → batched inference (one
-/// shared session) → commit, linked by bounded channels so memory stays flat and stages overlap.
+/// shared session, as many calls at once as the encoder's layout says) → commit, linked by bounded channels so memory stays flat and stages overlap.
 /// </summary>
 /// <remarks>
 /// Crash safety comes from the catalog: an image is only "done" in the same transaction that
@@ -36,6 +36,9 @@ public sealed class IndexingPipeline
     readonly Action<string> _warn;
     readonly TensorPool _tensors;
 
+    /// <summary>Inference calls run at once: the options' count, else the encoder's layout.</summary>
+    readonly int _encoders;
+
     /// <summary>Images claimed by this run and not yet committed (or dropped): zero means nothing is in hand.</summary>
     long _inHand;
 
@@ -47,8 +50,9 @@ public sealed class IndexingPipeline
         _preprocessor = new ClipPreprocessor(encoder.Folder.Preprocess, options.Decode);
         _warn = warn ?? (_ => { });
         // Enough idle buffers for every decoded image the channels and workers can hold at once.
+        _encoders = options.EncodeWorkers > 0 ? options.EncodeWorkers : encoder.Layout.Calls;
         _tensors = new TensorPool(_preprocessor.TensorLength,
-            options.BatchSize * (Math.Max(1, options.EncodeWorkers) + 1) + Math.Max(1, options.DecodeWorkers));
+            options.BatchSize * (_encoders + 1) + Math.Max(1, options.DecodeWorkers));
     }
 
     public IndexProgress Progress { get; } = new();
@@ -68,7 +72,7 @@ public sealed class IndexingPipeline
 
         int batch = _options.BatchSize;
         var claims = Channel.CreateBounded<ClaimedImage>(new BoundedChannelOptions(batch * _options.LookaheadBatches) { SingleWriter = true });
-        int encoders = Math.Max(1, _options.EncodeWorkers);
+        int encoders = _encoders;
         var prepared = Channel.CreateBounded<PreparedImage>(new BoundedChannelOptions(batch * (encoders + 1)) { SingleReader = encoders == 1 });
         var encoded = Channel.CreateBounded<EncodedBatch>(new BoundedChannelOptions(encoders + 1) { SingleReader = true, SingleWriter = encoders == 1 });
 

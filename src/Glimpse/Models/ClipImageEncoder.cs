@@ -1,91 +1,82 @@
 using System.Numerics.Tensors;
-using System.Security.Cryptography;
-using Glimpse.Imaging;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Glimpse.Models;
 
 /// <summary>
 /// The process's one ONNX Runtime session of a CLIP visual encoder. Input and output names, the
-/// input size and the embedding dimension are read from the .onnx file, not assumed.
-/// <see cref="Encode"/> is thread-safe (ONNX Runtime sessions allow concurrent runs).
+/// batch axis (dynamic, or fixed as Immich's exporter writes it today), the input size and the
+/// embedding dimension are read from the .onnx file, not assumed. <see cref="Encode"/> is
+/// thread-safe (ONNX Runtime sessions allow concurrent runs); <see cref="Layout"/> says how many
+/// calls should run at once.
 /// </summary>
 public sealed class ClipImageEncoder : IDisposable
 {
-    // Immich and Hugging Face name them so; any other single float input / rank-2 output also works.
-    static readonly string[] KnownInputs = ["image", "pixel_values"];
-    static readonly string[] KnownOutputs = ["embedding", "image_embeds"];
-
     readonly InferenceSession _session;
-    readonly string _inputName;
-    readonly string _outputName;
+    readonly VisualModelSignature _signature;
 
-    public ClipImageEncoder(ModelFolder folder, int intraOpThreads = 0)
+    /// <param name="intraOpThreads">ONNX Runtime threads per call; 0 chooses from the model's batch axis.</param>
+    /// <param name="concurrentCalls">Inference calls meant to run at once; 0 chooses.</param>
+    public ClipImageEncoder(ModelFolder folder, int intraOpThreads = 0, int concurrentCalls = 0)
     {
         Folder = folder;
-        var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = intraOpThreads > 0 ? intraOpThreads : Environment.ProcessorCount,
-            InterOpNumThreads = 1,
-        };
-        // Spinning threads would burn the cores the decoders need between batches.
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-
-        try
-        {
-            _session = new InferenceSession(folder.VisualModelPath, options);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new ModelFolderException(
-                $"{folder.VisualModelPath} is not a loadable ONNX model: {ImageDecoder.OneLine(e.Message)}", e);
-        }
-        finally
-        {
-            options.Dispose();
-        }
-
-        try
-        {
-            (_inputName, _outputName, Dimension) = InspectSession(_session, folder);
-            Identity = new ModelIdentity(folder.Name, Dimension, Sha256Of(folder.VisualModelPath), folder.Preprocess.Describe()) { Folder = folder.Path };
-        }
-        catch
-        {
-            _session.Dispose();
-            throw;
-        }
+        _signature = VisualModelSignature.Read(folder);
+        Layout = InferenceLayout.Choose(_signature.FixedBatch, intraOpThreads, concurrentCalls);
+        _session = OnnxSession.Open(_signature.File, Layout.ThreadsPerCall);
+        Identity = _signature.Identity;
     }
 
     public ModelFolder Folder { get; }
-    public int Dimension { get; }
+    public int Dimension => _signature.Dimension;
     public ModelIdentity Identity { get; }
-    public int InputSize => Folder.Preprocess.Size;
+
+    /// <summary>The model's fixed batch size, or null when its batch axis is dynamic.</summary>
+    public int? FixedBatch => _signature.FixedBatch;
+
+    /// <summary>How many <see cref="Encode"/> calls to run at once, and with how many threads each.</summary>
+    public InferenceLayout Layout { get; }
 
     /// <summary>
     /// Encodes <paramref name="count"/> preprocessed images laid out back to back in
     /// <paramref name="tensors"/> (CHW each) and returns their L2-normalised embeddings, row-major.
+    /// A model with a fixed batch runs them in runs of that size, the last one padded.
     /// </summary>
     public float[] Encode(Memory<float> tensors, int count)
     {
-        int s = InputSize;
-        int per = 3 * s * s;
+        int per = Folder.Preprocess.TensorLength;
         if (tensors.Length < count * per)
             throw new ArgumentException($"{count} images need {count * per} floats; got {tensors.Length}.", nameof(tensors));
 
-        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, tensors[..(count * per)], [count, 3, s, s]);
-        using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, [_inputName], [input], [_outputName]);
-        ReadOnlySpan<float> raw = outputs[0].GetTensorDataAsSpan<float>();
-        if (raw.Length != count * Dimension)
-            throw new InvalidOperationException($"The visual model returned {raw.Length} values for {count} images of dimension {Dimension}.");
-
-        var vectors = raw.ToArray();
+        var vectors = new float[count * Dimension];
+        int run = FixedBatch ?? Math.Max(count, 1);
+        for (int first = 0; first < count; first += run)
+        {
+            int n = Math.Min(run, count - first);
+            Memory<float> input = tensors.Slice(first * per, n * per);
+            if (n < run)
+            {
+                // A fixed batch takes exactly that many images: the rest of the run is zeros.
+                var padded = new float[run * per];
+                input.Span.CopyTo(padded);
+                input = padded;
+            }
+            RunOnce(input, run, n, vectors.AsSpan(first * Dimension, n * Dimension));
+        }
         for (int i = 0; i < count; i++)
             NormalizeInPlace(vectors.AsSpan(i * Dimension, Dimension));
         return vectors;
+    }
+
+    void RunOnce(Memory<float> input, int batch, int used, Span<float> destination)
+    {
+        var (h, w) = (Folder.Preprocess.Height, Folder.Preprocess.Width);
+        using var value = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, input, [batch, 3, h, w]);
+        using var runOptions = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, [_signature.Input], [value], [_signature.Output]);
+        ReadOnlySpan<float> raw = outputs[0].GetTensorDataAsSpan<float>();
+        if (raw.Length != batch * Dimension)
+            throw new InvalidOperationException($"The visual model returned {raw.Length} values for {batch} images of dimension {Dimension}.");
+        raw[..(used * Dimension)].CopyTo(destination);
     }
 
     /// <summary>Scales <paramref name="vector"/> to unit length (a zero vector stays zero).</summary>
@@ -94,38 +85,6 @@ public sealed class ClipImageEncoder : IDisposable
         float norm = TensorPrimitives.Norm(vector);
         if (norm > 0 && float.IsFinite(norm))
             TensorPrimitives.Divide(vector, norm, vector);
-    }
-
-    static (string Input, string Output, int Dimension) InspectSession(InferenceSession session, ModelFolder folder)
-    {
-        string file = System.IO.Path.GetRelativePath(folder.Path, folder.VisualModelPath);
-        var floatInputs = session.InputMetadata.Where(kv => kv.Value.ElementType == typeof(float)).ToList();
-        if (floatInputs.Count == 0)
-            throw new ModelFolderException($"{file} has no float32 image input.");
-        var input = floatInputs.FirstOrDefault(kv => KnownInputs.Contains(kv.Key), floatInputs[0]);
-        int[] inDims = input.Value.Dimensions;
-        if (inDims.Length != 4 || (inDims[1] > 0 && inDims[1] != 3))
-            throw new ModelFolderException($"{file}: input '{input.Key}' has shape [{string.Join(',', inDims)}]; a [B,3,S,S] image input is needed.");
-        int s = folder.Preprocess.Size;
-        if ((inDims[2] > 0 && inDims[2] != s) || (inDims[3] > 0 && inDims[3] != s))
-            throw new ModelFolderException($"{file} takes {inDims[2]}x{inDims[3]} images but the preprocessing config says {s}.");
-
-        var rank2 = session.OutputMetadata.Where(kv => kv.Value.Dimensions.Length == 2).ToList();
-        if (rank2.Count == 0)
-            throw new ModelFolderException($"{file} has no [B,D] embedding output.");
-        var output = rank2.FirstOrDefault(kv => KnownOutputs.Contains(kv.Key), rank2[0]);
-        int dim = output.Value.Dimensions[1];
-        if (dim <= 0)
-            dim = folder.ConfigEmbeddingDim ?? throw new ModelFolderException($"{file}: output '{output.Key}' has no fixed dimension and config.json gives none.");
-        if (folder.ConfigEmbeddingDim is { } declared && declared != dim)
-            throw new ModelFolderException($"{file} outputs {dim}-d embeddings but config.json declares {declared}.");
-        return (input.Key, output.Key, dim);
-    }
-
-    static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     public void Dispose() => _session.Dispose();

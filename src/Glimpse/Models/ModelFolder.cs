@@ -51,10 +51,18 @@ public sealed class ModelFolder
         if (!Directory.Exists(dir))
             throw new ModelFolderException($"model folder {path} does not exist.");
 
-        if (File.Exists(System.IO.Path.Combine(dir, "visual", "model.onnx")))
-            return OpenImmich(dir);
-        if (File.Exists(System.IO.Path.Combine(dir, "onnx", "vision_model.onnx")))
-            return OpenHuggingFace(dir);
+        try
+        {
+            if (File.Exists(System.IO.Path.Combine(dir, "visual", "model.onnx")))
+                return OpenImmich(dir);
+            if (File.Exists(System.IO.Path.Combine(dir, "onnx", "vision_model.onnx")))
+                return OpenHuggingFace(dir);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            // A JSON value of the wrong kind (a string where a number belongs).
+            throw new ModelFolderException($"model folder {path} has a config value of the wrong type: {e.Message}", e);
+        }
 
         throw new ModelFolderException(
             $"{path} is not a CLIP model folder: it has neither visual/model.onnx (Immich layout) nor onnx/vision_model.onnx (Hugging Face layout).");
@@ -62,21 +70,25 @@ public sealed class ModelFolder
 
     static ModelFolder OpenImmich(string dir)
     {
+        const string file = "visual/preprocess_cfg.json";
         JsonObject cfg = ReadJson(dir, System.IO.Path.Combine("visual", "preprocess_cfg.json"));
-        int size = ReadSize(cfg["size"], "visual/preprocess_cfg.json", "size");
+        var (height, width) = ReadSize(cfg["size"], file, "size");
         var preprocess = new PreprocessConfig
         {
-            Size = size,
-            Mean = ReadTriple(cfg["mean"], "visual/preprocess_cfg.json", "mean"),
-            Std = ReadTriple(cfg["std"], "visual/preprocess_cfg.json", "std"),
-            Filter = ParseFilter(cfg["interpolation"]?.GetValue<string>() ?? "bicubic", "visual/preprocess_cfg.json"),
+            Height = height,
+            Width = width,
+            Mean = ReadTriple(cfg["mean"], file, "mean"),
+            Std = ReadTriple(cfg["std"], file, "std"),
+            Filter = ParseFilter(cfg["interpolation"]?.GetValue<string>() ?? "bicubic", file),
             ResizeMode = (cfg["resize_mode"]?.GetValue<string>() ?? "shortest") switch
             {
                 "shortest" => ResizeMode.Shortest,
                 "squash" => ResizeMode.Squash,
+                "longest" => ResizeMode.Longest,
                 var other => throw new ModelFolderException(
-                    $"visual/preprocess_cfg.json in {dir} asks for resize_mode '{other}'; Glimpse supports 'shortest' and 'squash'."),
+                    $"{file} in {dir} asks for resize_mode '{other}'; Glimpse supports 'shortest', 'squash' and 'longest'."),
             },
+            FillColor = ReadFill(cfg["fill_color"], file),
         };
         JsonObject? config = TryReadJson(dir, "config.json");
         int? dim = config?["embed_dim"]?.GetValue<int>();
@@ -90,18 +102,30 @@ public sealed class ModelFolder
     {
         const string file = "preprocessor_config.json";
         JsonObject cfg = ReadJson(dir, file);
-        bool centerCrop = cfg["do_center_crop"]?.GetValue<bool>() ?? true;
-        int size = cfg["crop_size"] is { } crop && centerCrop
+        // transformers: CLIP's processor resizes the shortest edge and centre-crops; SigLIP's (no
+        // do_center_crop, size {height, width}) resizes straight to the input size.
+        bool centerCrop = cfg["do_center_crop"]?.GetValue<bool>() ?? cfg["crop_size"] is not null;
+        bool toShortestEdge = cfg["size"] is JsonObject { } sizes && sizes.ContainsKey("shortest_edge") || cfg["size"] is JsonValue;
+        var (height, width) = centerCrop && cfg["crop_size"] is { } crop
             ? ReadSize(crop, file, "crop_size")
             : ReadSize(cfg["size"], file, "size");
+        if (!centerCrop && toShortestEdge)
+            throw new ModelFolderException($"{file} in {dir} resizes the shortest edge without a centre crop, which gives inputs of varying shape; CLIP models need a fixed size.");
         var preprocess = new PreprocessConfig
         {
-            Size = size,
+            Height = height,
+            Width = width,
             Mean = ReadTriple(cfg["image_mean"], file, "image_mean"),
             Std = ReadTriple(cfg["image_std"], file, "image_std"),
             // PIL's resample codes: 2 = BILINEAR, 3 = BICUBIC.
-            Filter = (cfg["resample"]?.GetValue<int>() ?? 3) == 2 ? ResampleFilter.Bilinear : ResampleFilter.Bicubic,
+            Filter = (cfg["resample"]?.GetValue<int>() ?? 3) switch
+            {
+                2 => ResampleFilter.Bilinear,
+                3 => ResampleFilter.Bicubic,
+                var other => throw new ModelFolderException($"{file} in {dir} asks for resample {other}; Glimpse supports 2 (bilinear) and 3 (bicubic)."),
+            },
             ResizeMode = centerCrop ? ResizeMode.Shortest : ResizeMode.Squash,
+            CropRounding = CropRounding.Floor,
         };
         JsonObject? config = TryReadJson(dir, "config.json");
         int? dim = config?["projection_dim"]?.GetValue<int>();
@@ -111,15 +135,38 @@ public sealed class ModelFolder
             File.Exists(textual) ? textual : null, preprocess, dim, System.IO.Path.Combine(dir, "tokenizer.json"), context);
     }
 
-    static int ReadSize(JsonNode? node, string file, string key) => node switch
+    /// <summary>A size as configs write it: one number, [h, w], {height, width} or {shortest_edge}.</summary>
+    static (int Height, int Width) ReadSize(JsonNode? node, string file, string key)
     {
-        JsonValue v => v.GetValue<int>(),
-        JsonArray { Count: 2 } a when a[0]!.GetValue<int>() == a[1]!.GetValue<int>() => a[0]!.GetValue<int>(),
-        JsonObject o when o["shortest_edge"] is { } s => s.GetValue<int>(),
-        JsonObject o when o["height"] is { } h && o["width"] is { } w && h.GetValue<int>() == w.GetValue<int>() => h.GetValue<int>(),
-        null => throw new ModelFolderException($"{file} has no '{key}'."),
-        _ => throw new ModelFolderException($"{file}: '{key}' must be one number or a square size, not {node.ToJsonString()}."),
-    };
+        (int, int)? size = node switch
+        {
+            JsonValue v => (v.GetValue<int>(), v.GetValue<int>()),
+            JsonArray { Count: 1 } a => (a[0]!.GetValue<int>(), a[0]!.GetValue<int>()),
+            JsonArray { Count: 2 } a => (a[0]!.GetValue<int>(), a[1]!.GetValue<int>()),
+            JsonObject o when o["shortest_edge"] is { } s => (s.GetValue<int>(), s.GetValue<int>()),
+            JsonObject o when o["height"] is { } h && o["width"] is { } w => (h.GetValue<int>(), w.GetValue<int>()),
+            null => throw new ModelFolderException($"{file} has no '{key}'."),
+            _ => null,
+        };
+        if (size is not { } hw || hw.Item1 <= 0 || hw.Item2 <= 0 || hw.Item1 > 4096 || hw.Item2 > 4096)
+            throw new ModelFolderException($"{file}: '{key}' must be a size (a number, [h, w] or {{height, width}}), not {node!.ToJsonString()}.");
+        return hw;
+    }
+
+    /// <summary>open_clip's fill_color: one 8-bit value for every channel (0 when absent).</summary>
+    static byte ReadFill(JsonNode? node, string file)
+    {
+        int[] values = node switch
+        {
+            null => [0],
+            JsonValue v => [v.GetValue<int>()],
+            JsonArray a when a.Count > 0 => a.Select(x => x!.GetValue<int>()).ToArray(),
+            _ => [-1],
+        };
+        if (values.Any(v => v is < 0 or > 255) || values.Distinct().Count() != 1)
+            throw new ModelFolderException($"{file}: fill_color must be one value from 0 to 255, not {node!.ToJsonString()}.");
+        return (byte)values[0];
+    }
 
     static float[] ReadTriple(JsonNode? node, string file, string key)
     {
