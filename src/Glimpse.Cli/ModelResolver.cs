@@ -41,6 +41,26 @@ internal static class ModelResolver
         return ResolveAsync(cli, given ?? recorded ?? catalog.Model?.Name, offline, cancellationToken);
     }
 
+    /// <summary>
+    /// Opens the folder a query of <paramref name="catalog"/> will be encoded with, refusing one that
+    /// is not the catalog's model: its text encoder would rank the stored vectors by another model's
+    /// idea of the words. Reads the .onnx's signature and hash only; no session is loaded.
+    /// </summary>
+    /// <exception cref="ModelFolderException">Not a model folder, or not the catalog's model.</exception>
+    public static ModelFolder OpenForCatalog(string path, ICatalog catalog)
+    {
+        var folder = ModelFolder.Open(path);
+        if (catalog.Model is not { } stored)
+            return folder;
+        ModelIdentity offered = VisualModelSignature.Read(folder).Identity;
+        if (!stored.IsCompatibleWith(offered))
+            throw new ModelFolderException(
+                $"model {folder.Path} is not the one {catalog.Location} was indexed with ('{stored.Name}', {stored.Dimension}-d, visual sha256 {stored.VisualSha256[..12]}…; " +
+                $"this one is '{offered.Name}', {offered.Dimension}-d, {offered.VisualSha256[..12]}…): its queries would not match the stored vectors. " +
+                "Leave --model out to use the catalog's model, or pass that model's folder.");
+        return folder;
+    }
+
     public static async Task<string> PullAsync(CliContext cli, ModelCache cache, string name, CancellationToken cancellationToken)
     {
         var downloader = new ModelDownloader(cache);

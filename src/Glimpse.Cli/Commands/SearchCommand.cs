@@ -88,16 +88,11 @@ internal static class SearchCommand
             }
             string folderPath = ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), CancellationToken.None)
                 .GetAwaiter().GetResult();
-            var folder = ModelFolder.Open(folderPath);
+            var folder = ModelResolver.OpenForCatalog(folderPath, store);
 
             var clock = Stopwatch.StartNew();
             using var embedder = new QueryEmbedder(folder);
             float[] query = embedder.Embed(terms);
-            if (store.Model is { } stored && query.Length != stored.Dimension)
-            {
-                cli.Warn($"the model makes {query.Length}-d vectors but the catalog holds {stored.Dimension}-d ones: pass the --model the catalog was indexed with.");
-                return ExitCodes.Usage;
-            }
             int limit = parse.GetValue(output.Limit), offset = parse.GetValue(output.Offset);
             float minScore = parse.GetValue(output.MinScore) ?? float.NegativeInfinity;
             long done = store.CountDone();

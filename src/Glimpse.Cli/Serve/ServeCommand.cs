@@ -61,7 +61,7 @@ internal static class ServeCommand
             string modelPath = await ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), cancellationToken);
             if (parse.GetValue(ann) && !Glimpse.Search.AnnIndex.IsUsable(store))
                 cli.Warn($"building the ANN index of {store.CountDone()} vectors (once; index runs keep it current)...");
-            using var service = new SearchService(store, ModelFolder.Open(modelPath), rootPath, parse.GetValue(ann));
+            using var service = new SearchService(store, ModelResolver.OpenForCatalog(modelPath, store), rootPath, parse.GetValue(ann));
 
             var app = Build(service, address, parse.GetValue(port), parse.GetValue(token), parse.GetValue(maxUpload) * 1024L * 1024);
             await app.StartAsync(cancellationToken);

@@ -17,7 +17,7 @@ public class ModelFolderTests
         var folder = ModelFolder.Open(Path.Combine(SharedFiles.Models, name));
         using var encoder = new ClipImageEncoder(folder, intraOpThreads: 1);
         Assert.Equal(layout, folder.Layout);
-        Assert.Equal(size, encoder.InputSize);
+        Assert.Equal(size, folder.Preprocess.Size);
         Assert.Equal(dim, encoder.Dimension);
         Assert.Equal(64, encoder.Identity.VisualSha256.Length);
     }
@@ -89,7 +89,9 @@ public class ModelFolderTests
         File.SetAttributes(onnx, FileAttributes.Normal);
         File.WriteAllBytes(onnx, File.ReadAllBytes(onnx).AsSpan(0, 5000).ToArray());
         var e = Assert.Throws<ModelFolderException>(() => new ClipImageEncoder(ModelFolder.Open(dir.Path)));
-        Assert.Contains("not a loadable ONNX model", e.Message);
+        Assert.Contains("not", e.Message);
+        Assert.Contains("ONNX model", e.Message);
+        Assert.Contains(onnx, e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
 

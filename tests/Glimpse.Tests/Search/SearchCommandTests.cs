@@ -26,6 +26,34 @@ public class SearchCommandTests : IDisposable
     }
 
     [Fact]
+    public void Search_and_serve_refuse_a_model_that_is_not_the_catalogs_in_one_line()
+    {
+        // Issue 12, item 6. tiny-hf has tiny-immich's weights in other files, and 512-d vectors too:
+        // before, its text encoder ranked the stored vectors without a word.
+        string root = _dir.Sub("lib");
+        File.Copy(SharedFiles.PreprocessImages().First(), Path.Combine(root, "a.jpg"));
+        Assert.Equal(0, CliProcess.Run(["index", root, "--model", SharedFiles.TinyImmich]).ExitCode);
+
+        var (code, stdout, stderr) = CliProcess.Run(["search", root, "a dog", "--model", SharedFiles.TinyHf]);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("is not the one", stderr);
+        Assert.Contains("tiny-immich", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+
+        var (serveCode, _, serveErr) = CliProcess.Run(["serve", root, "--model", SharedFiles.TinyHf, "--port", FakeHuggingFace.FreePort().ToString()], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, serveCode);
+        Assert.Contains("is not the one", serveErr);
+
+        // The catalog's own model, in today's export style (same weights, other graph): refused too,
+        // since its file differs; the catalog's folder itself is accepted.
+        Assert.Equal(1, CliProcess.Run(["search", root, "a dog", "--model", SharedFiles.TinyImmichStatic]).ExitCode);
+        var (okCode, found, okErr) = CliProcess.Run(["search", root, "a dog", "--model", SharedFiles.TinyImmich]);
+        Assert.True(okCode == 0, okErr);
+        Assert.Contains("a.jpg", found);
+    }
+
+    [Fact]
     public void Search_by_image_finds_that_image_first_and_similar_leaves_it_out()
     {
         string root = _dir.Sub("lib");

@@ -22,9 +22,11 @@ internal sealed class CliProcess : IDisposable
     static string CliDll => Path.Combine(AppContext.BaseDirectory, "Glimpse.Cli.dll");
 
     /// <summary>Starts <c>glimpse ARGS</c>; <paramref name="asUser"/> runs it under another uid through setpriv (needs root).</summary>
-    public static CliProcess Start(IEnumerable<string> args, int? asUser = null, IReadOnlyDictionary<string, string>? env = null)
+    public static CliProcess Start(IEnumerable<string> args, int? asUser = null, IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null)
+            psi.WorkingDirectory = workingDirectory;
         if (asUser is { } uid)
         {
             psi.FileName = "setpriv";
@@ -48,9 +50,9 @@ internal sealed class CliProcess : IDisposable
 
     /// <summary>Runs <c>glimpse ARGS</c> to the end (at most <paramref name="timeout"/>).</summary>
     public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, TimeSpan? timeout = null, int? asUser = null,
-        IReadOnlyDictionary<string, string>? env = null)
+        IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null)
     {
-        using var p = Start(args, asUser, env);
+        using var p = Start(args, asUser, env, workingDirectory);
         int code = p.WaitForExit(timeout ?? TimeSpan.FromMinutes(3));
         return (code, p.Stdout, p.Stderr);
     }

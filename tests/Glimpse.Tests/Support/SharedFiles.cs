@@ -15,6 +15,9 @@ internal static class SharedFiles
     public static string TinyHf => Path.Combine(Models, "tiny-hf");
     public static string Tiny256Hf => Path.Combine(Models, "tiny-256-768-hf");
     public static string ProbeImmich => Path.Combine(Models, "probe-immich");
+    public static string TinyImmichStatic => Path.Combine(Models, "tiny-immich-static");
+    public static string TinyImmichLegacy => Path.Combine(Models, "tiny-immich-legacy");
+    public static string TinyImmichExternalData => Path.Combine(Models, "tiny-immich-external-data");
     public static string PreprocessFixtures => Path.Combine(Root, "fixtures", "preprocess");
     public static string MalformedFixtures => Path.Combine(Root, "fixtures", "malformed");
 
