@@ -16,9 +16,10 @@ internal static class PipelineBench
     {
         int cores = Environment.ProcessorCount;
         string[] files = Directory.GetFiles(imagesDir).Order().ToArray();
-        Console.WriteLine($"## pipeline: {files.Length} JPEGs of {imagesDir}, model {model}, {cores} cores, batch {batch}, {workers} decoders, {encoders} inference calls at once x {threads} ORT threads");
+        using var encoder = new ClipImageEncoder(ModelFolder.Open(model), threads, encoders);
+        encoders = encoder.Layout.Calls;
+        Console.WriteLine($"## pipeline: {files.Length} JPEGs of {imagesDir}, model {model}, {cores} cores, batch {batch}, {workers} decoders, {encoder.Layout}");
 
-        using var encoder = new ClipImageEncoder(ModelFolder.Open(model), threads);
         var pre = new ClipPreprocessor(encoder.Folder.Preprocess);
         var shrinkOff = new ClipPreprocessor(encoder.Folder.Preprocess, DecodeOptions.Default with { ShrinkOnLoad = false });
 

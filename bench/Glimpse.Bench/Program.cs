@@ -2,6 +2,7 @@ using Glimpse.Bench;
 
 // Benchmarks, not tests: timings go to stdout for the README. Usage:
 //   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--commit-sizes 1000,1000000]
+//   dotnet run -c Release --project bench/Glimpse.Bench -- batch-axis [--images 160] [--rounds 3]   (dynamic vs static batch-1 export)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- rescan --count 100000
 //   dotnet run -c Release --project bench/Glimpse.Bench -- search [--exact-sizes 100000,1000000] [--ann-size 100000]
@@ -28,7 +29,20 @@ if (mode is "pipeline" or "all")
     }
     string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "96")));
     PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")), int.Parse(Arg("--workers", Environment.ProcessorCount.ToString())),
-        int.Parse(Arg("--threads", Environment.ProcessorCount.ToString())), int.Parse(Arg("--encoders", "1")));
+        int.Parse(Arg("--threads", "0")), int.Parse(Arg("--encoders", "0")));
+}
+if (mode is "batch-axis")
+{
+    string dynamicModel = Arg("--model", Path.Combine(cache, "vit-b-32"));
+    string staticModel = Arg("--static-model", Path.Combine(cache, "vit-b-32-static"));
+    foreach (var (dir, style) in new[] { (dynamicModel, "dynamic"), (staticModel, "current") })
+        if (!Directory.Exists(dir))
+        {
+            Console.Error.WriteLine($"no model at {dir}: make it with\n  /usr/bin/python3 {shared}/tools/make_clip_shaped_onnx.py {dir} --arch vit-b-32 --layout immich --style {style} --tokenizer {shared}/models/tiny-immich/textual/tokenizer.json\n(needs apt-get install -y python3-torch python3-onnx).");
+            return 2;
+        }
+    string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "160")));
+    BatchAxisBench.Run(dynamicModel, staticModel, images, int.Parse(Arg("--rounds", "3")));
 }
 if (mode is "memory")
 {

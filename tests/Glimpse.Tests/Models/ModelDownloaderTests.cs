@@ -37,6 +37,90 @@ public class ModelDownloaderTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(Cache.Root, $".{Name}.partial")));
     }
 
+    /// <summary>A repository as Immich keeps a large model: external-data weights, plus other runtimes' files a CPU never needs.</summary>
+    static string ExternalDataRepository(TempDir dir)
+    {
+        string repo = dir.Sub("repo");
+        ModelFolderTests.CopyDirectory(SharedFiles.TinyImmichExternalData, repo);
+        foreach (string extra in new[] { "visual/rknpu/rk3566/model.rknn", "visual/fp16/model.armnn", "textual/model.armnn", "README.md", "textual/rknpu/rk3588/model.rknn" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(repo, extra))!);
+            File.WriteAllText(Path.Combine(repo, extra), "another runtime's file");
+        }
+        return repo;
+    }
+
+    [Fact]
+    public async Task A_pull_lists_the_repository_and_fetches_every_weight_file_and_nothing_for_other_runtimes()
+    {
+        // Issue 12, item 4.
+        using var repoDir = new TempDir();
+        string repo = ExternalDataRepository(repoDir);
+        using var server = new FakeHuggingFace(repo, ModelDownloader.RepositoryOf("big-model"));
+        var downloader = new ModelDownloader(Cache, server.Endpoint, delay: (_, _) => Task.CompletedTask);
+        var reports = new List<(long Done, long Total)>();
+        downloader.Progress += (done, total) => reports.Add((done, total));
+
+        string path = await downloader.PullAsync("big-model");
+
+        var expected = Directory.EnumerateFiles(SharedFiles.TinyImmichExternalData, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(SharedFiles.TinyImmichExternalData, f)).Order().ToList();
+        var actual = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(path, f)).Order().ToList();
+        Assert.Equal(expected, actual); // every external-data file, none of rknpu/, fp16/, *.armnn, README.md
+        Assert.True(expected.Count > 25);
+        foreach (string file in expected)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(SharedFiles.TinyImmichExternalData, file)), File.ReadAllBytes(Path.Combine(path, file)));
+        Assert.DoesNotContain(server.Served, f => f.Contains("rknpu") || f.EndsWith(".armnn") || f == "README.md");
+
+        // The total is the whole model's size from the first report on (the listing gives sizes).
+        long size = expected.Sum(f => new FileInfo(Path.Combine(path, f)).Length);
+        Assert.All(reports, r => Assert.Equal(size, r.Total));
+        Assert.Equal((0, size), reports[0]);
+        Assert.Equal(size, reports[^1].Done);
+
+        using var encoder = new ClipImageEncoder(ModelFolder.Open(path), 1);
+        Assert.Equal(VisualModelSignature.Read(ModelFolder.Open(SharedFiles.TinyImmichExternalData)).Identity.VisualSha256, encoder.Identity.VisualSha256);
+    }
+
+    [Fact]
+    public async Task A_listed_file_the_server_does_not_serve_leaves_nothing_installed()
+    {
+        using var repoDir = new TempDir();
+        using var server = new FakeHuggingFace(ExternalDataRepository(repoDir), ModelDownloader.RepositoryOf("big-model"));
+        server.Unserved.Add("visual/m.proj");
+        var downloader = new ModelDownloader(Cache, server.Endpoint, delay: (_, _) => Task.CompletedTask);
+        var e = await Assert.ThrowsAsync<ModelDownloadException>(() => downloader.PullAsync("big-model"));
+        Assert.Contains("visual/m.proj", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.False(Directory.Exists(Cache.PathOf("big-model")));
+
+        server.Unserved.Clear();
+        Assert.True(Directory.Exists(await downloader.PullAsync("big-model"))); // the next pull completes it
+    }
+
+    [Fact]
+    public async Task A_repository_missing_a_weight_file_its_model_names_is_never_installed()
+    {
+        using var repoDir = new TempDir();
+        string repo = ExternalDataRepository(repoDir);
+        File.Delete(Path.Combine(repo, "textual", "m.tok.weight")); // not in the listing either
+        using var server = new FakeHuggingFace(repo, ModelDownloader.RepositoryOf("big-model"));
+        var downloader = new ModelDownloader(Cache, server.Endpoint, delay: (_, _) => Task.CompletedTask);
+        var e = await Assert.ThrowsAsync<ModelDownloadException>(() => downloader.PullAsync("big-model"));
+        Assert.Contains("incomplete", e.Message);
+        Assert.Contains("m.tok.weight", e.Message);
+        Assert.False(Directory.Exists(Cache.PathOf("big-model")));
+    }
+
+    [Fact]
+    public async Task A_corrupted_small_git_file_is_caught_by_its_git_id()
+    {
+        _server.Corrupt.Add("visual/preprocess_cfg.json");
+        var e = await Assert.ThrowsAsync<ModelDownloadException>(() => Downloader().PullAsync(Name));
+        Assert.Contains("visual/preprocess_cfg.json is corrupt", e.Message);
+        Assert.False(Directory.Exists(Cache.PathOf(Name)));
+    }
+
     [Fact]
     public async Task A_download_cut_off_half_way_resumes_with_a_range_request()
     {
