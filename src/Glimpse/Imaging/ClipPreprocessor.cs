@@ -15,7 +15,7 @@ public sealed class ClipPreprocessor
     {
         Config = config;
         // The decoder shrinks relative to this model's input size, whatever the caller asked.
-        Decode = (decode ?? DecodeOptions.Default) with { TargetShortSide = config.Size };
+        Decode = (decode ?? DecodeOptions.Default) with { TargetShortSide = Math.Max(config.Size, config.ShortestEdge ?? 0) };
 
         // ToTensor + Normalize folded into one table per channel: 256 entries, no per-pixel division.
         _lut = new float[3][];
@@ -63,8 +63,10 @@ public sealed class ClipPreprocessor
                 int outW, outH;
                 if (h == w)
                 {
-                    // torchvision Resize(int): the short side becomes S, the long one int(S * long / short).
-                    (outW, outH) = srcW <= srcH ? (w, (int)((double)w * srcH / srcW)) : ((int)((double)h * srcW / srcH), h);
+                    // torchvision Resize(int) (and transformers' shortest_edge): the short side becomes
+                    // E, the long one int(E * long / short); E is the input size unless the folder says.
+                    int e = Config.ShortestEdge ?? w;
+                    (outW, outH) = srcW <= srcH ? (e, (int)((double)e * srcH / srcW)) : ((int)((double)e * srcW / srcH), e);
                 }
                 else
                 {

@@ -12,6 +12,13 @@ public sealed record PreprocessConfig
     /// <summary>A square input's side; for a non-square one, its longer side.</summary>
     public int Size => Math.Max(Height, Width);
 
+    /// <summary>
+    /// The short side's length before the centre crop, when it is not the input size: transformers'
+    /// CLIP processors resize the shortest edge to <c>size.shortest_edge</c>, then crop
+    /// <c>crop_size</c>. Null: the input size (open_clip).
+    /// </summary>
+    public int? ShortestEdge { get; init; }
+
     /// <summary>Per-channel (R, G, B) mean subtracted after scaling to [0, 1].</summary>
     public required float[] Mean { get; init; }
 
@@ -51,8 +58,9 @@ public sealed record PreprocessConfig
     {
         string size = Height == Width ? $"{Height}" : $"{Height}x{Width}";
         string fill = ResizeMode == ResizeMode.Longest ? $";fill={FillColor}" : "";
+        string edge = ResizeMode == ResizeMode.Shortest && ShortestEdge is { } e && e != Size ? $";resize={e}" : "";
         return FormattableString.Invariant(
-            $"size={size};mode={ResizeMode.ToString().ToLowerInvariant()};filter={Filter.ToString().ToLowerInvariant()};mean={string.Join(',', Mean)};std={string.Join(',', Std)}{fill}");
+            $"size={size};mode={ResizeMode.ToString().ToLowerInvariant()};filter={Filter.ToString().ToLowerInvariant()};mean={string.Join(',', Mean)};std={string.Join(',', Std)}{fill}{edge}");
     }
 }
 

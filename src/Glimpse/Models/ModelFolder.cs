@@ -125,6 +125,7 @@ public sealed class ModelFolder
                 var other => throw new ModelFolderException($"{file} in {dir} asks for resample {other}; Glimpse supports 2 (bilinear) and 3 (bicubic)."),
             },
             ResizeMode = centerCrop ? ResizeMode.Shortest : ResizeMode.Squash,
+            ShortestEdge = centerCrop && toShortestEdge ? ReadSize(cfg["size"], file, "size").Height : null,
             CropRounding = CropRounding.Floor,
         };
         JsonObject? config = TryReadJson(dir, "config.json");
