@@ -42,12 +42,12 @@ internal static class BatchAxisBench
         Console.WriteLine($"end to end, static ÷ dynamic: mean {ratios.Average():0.00}, min {ratios.Min():0.00} (target 0.90)");
     }
 
-    /// <summary>Images/s of the model alone, with as many calls at once as the pipeline makes for it.</summary>
+    /// <summary>Images/s of the model alone, with as many batches at once as the pipeline runs for it.</summary>
     static double ModelOnly(ClipImageEncoder encoder, float[] batch)
     {
         encoder.Encode(batch, 32); // warm-up
         const int rounds = 4;
-        int calls = encoder.Layout.Calls;
+        int calls = encoder.ConcurrentBatches;
         var run = Measure.Of(() => Parallel.For(0, calls, new ParallelOptions { MaxDegreeOfParallelism = calls },
             _ => { for (int r = 0; r < rounds; r++) encoder.Encode(batch, 32); }));
         return rounds * 32 * calls / run.WallSeconds;

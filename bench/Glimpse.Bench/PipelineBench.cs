@@ -17,7 +17,7 @@ internal static class PipelineBench
         int cores = Environment.ProcessorCount;
         string[] files = Directory.GetFiles(imagesDir).Order().ToArray();
         using var encoder = new ClipImageEncoder(ModelFolder.Open(model), threads, encoders);
-        encoders = encoder.Layout.Calls;
+        encoders = encoder.ConcurrentBatches;
         Console.WriteLine($"## pipeline: {files.Length} JPEGs of {imagesDir}, model {model}, {cores} cores, batch {batch}, {workers} decoders, {encoder.Layout}");
 
         var pre = new ClipPreprocessor(encoder.Folder.Preprocess);

@@ -62,7 +62,7 @@ internal static class IndexCommand
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
             using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders));
             using var store = address.Open(cli.Warn);
-            var pipeline = new IndexingPipeline(store, encoder, options with { EncodeWorkers = encoder.Layout.Calls }, cli.Warn);
+            var pipeline = new IndexingPipeline(store, encoder, options with { EncodeWorkers = encoder.ConcurrentBatches }, cli.Warn);
 
             var clock = Stopwatch.StartNew();
             IndexRunSummary summary;

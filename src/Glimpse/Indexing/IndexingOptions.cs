@@ -12,10 +12,10 @@ public sealed record IndexingOptions
     public int DecodeWorkers { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// Inference calls running at once on the one shared session. 0 (the default) takes the
-    /// encoder's <see cref="Models.InferenceLayout"/>: one call over every core for a model that
-    /// batches, one single-threaded call per core for a batch-1 model. Each call in flight holds
-    /// one batch of tensors.
+    /// Batches encoded at once on the one shared session. 0 (the default) takes the encoder's
+    /// <see cref="Models.ClipImageEncoder.ConcurrentBatches"/>: its layout's calls for a model that
+    /// batches; one for a batch-1 model, whose single-threaded calls (one per core) run inside each
+    /// batch. Each batch in flight holds one batch of tensors.
     /// </summary>
     public int EncodeWorkers { get; init; }
 

@@ -7,7 +7,7 @@ namespace Glimpse.Indexing;
 
 /// <summary>
 /// Scan → register → claim → read + decode + preprocess (all cores) → batched inference (one
-/// shared session, as many calls at once as the encoder's layout says) → commit, linked by bounded channels so memory stays flat and stages overlap.
+/// shared session, spread over the cores as the encoder's layout says) → commit, linked by bounded channels so memory stays flat and stages overlap.
 /// </summary>
 /// <remarks>
 /// Crash safety comes from the catalog: an image is only "done" in the same transaction that
@@ -50,7 +50,7 @@ public sealed class IndexingPipeline
         _preprocessor = new ClipPreprocessor(encoder.Folder.Preprocess, options.Decode);
         _warn = warn ?? (_ => { });
         // Enough idle buffers for every decoded image the channels and workers can hold at once.
-        _encoders = options.EncodeWorkers > 0 ? options.EncodeWorkers : encoder.Layout.Calls;
+        _encoders = options.EncodeWorkers > 0 ? options.EncodeWorkers : encoder.ConcurrentBatches;
         _tensors = new TensorPool(_preprocessor.TensorLength,
             options.BatchSize * (_encoders + 1) + Math.Max(1, options.DecodeWorkers));
     }

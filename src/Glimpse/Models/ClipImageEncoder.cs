@@ -37,9 +37,18 @@ public sealed class ClipImageEncoder : IDisposable
     public InferenceLayout Layout { get; }
 
     /// <summary>
+    /// How many <see cref="Encode"/> calls a caller should keep running at once: the layout's calls
+    /// for a model that batches; one for a fixed-batch model, whose calls spread their runs over
+    /// the layout themselves (so a batch's images use every core and no call is left alone at the
+    /// end of a run).
+    /// </summary>
+    public int ConcurrentBatches => FixedBatch is null ? Layout.Calls : 1;
+
+    /// <summary>
     /// Encodes <paramref name="count"/> preprocessed images laid out back to back in
     /// <paramref name="tensors"/> (CHW each) and returns their L2-normalised embeddings, row-major.
-    /// A model with a fixed batch runs them in runs of that size, the last one padded.
+    /// A model with a fixed batch runs them in runs of that size (the last one padded), up to
+    /// <see cref="InferenceLayout.Calls"/> runs at once.
     /// </summary>
     public float[] Encode(Memory<float> tensors, int count)
     {
@@ -49,9 +58,10 @@ public sealed class ClipImageEncoder : IDisposable
 
         var vectors = new float[count * Dimension];
         int run = FixedBatch ?? Math.Max(count, 1);
-        for (int first = 0; first < count; first += run)
+        int runs = (count + run - 1) / run;
+        void EncodeRun(int r)
         {
-            int n = Math.Min(run, count - first);
+            int first = r * run, n = Math.Min(run, count - first);
             Memory<float> input = tensors.Slice(first * per, n * per);
             if (n < run)
             {
@@ -62,6 +72,12 @@ public sealed class ClipImageEncoder : IDisposable
             }
             RunOnce(input, run, n, vectors.AsSpan(first * Dimension, n * Dimension));
         }
+        if (runs > 1 && Layout.Calls > 1)
+            Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = Layout.Calls }, EncodeRun);
+        else
+            for (int r = 0; r < runs; r++)
+                EncodeRun(r);
+
         for (int i = 0; i < count; i++)
             NormalizeInPlace(vectors.AsSpan(i * Dimension, Dimension));
         return vectors;
