@@ -186,30 +186,20 @@ public class ModelExportStylesTests
         Assert.DoesNotContain('\n', t.Message);
     }
 
-    [Fact]
-    public void A_visual_model_without_an_image_input_is_one_line_that_names_the_file()
+    [Theory]
+    [InlineData("visual", "textual", "not an image encoder", "text int32 [batch,77]")]  // a visual model without an image input
+    [InlineData("textual", "visual", "no token-id input", "image float32 [batch,3,224,224]")]  // a text model the tokenizer cannot fill
+    public void An_encoder_file_of_the_wrong_kind_is_one_line_that_names_it_and_its_inputs(string slot, string takenFrom, string what, string inputs)
     {
         using var dir = new TempDir();
         ModelFolderTests.CopyDirectory(SharedFiles.TinyImmich, dir.Path);
-        string visual = Path.Combine(dir.Path, "visual", "model.onnx");
-        File.Copy(Path.Combine(SharedFiles.TinyImmich, "textual", "model.onnx"), visual, overwrite: true);
-        var e = Assert.Throws<ModelFolderException>(() => new ClipImageEncoder(ModelFolder.Open(dir.Path)));
-        Assert.Contains(visual, e.Message);
-        Assert.Contains("not an image encoder", e.Message);
-        Assert.Contains("text int32 [batch,77]", e.Message.Replace("batch_size", "batch"));
-        Assert.DoesNotContain('\n', e.Message);
-    }
-
-    [Fact]
-    public void A_text_model_whose_input_the_tokenizer_cannot_fill_is_one_line_that_names_the_file()
-    {
-        using var dir = new TempDir();
-        ModelFolderTests.CopyDirectory(SharedFiles.TinyImmich, dir.Path);
-        string textual = Path.Combine(dir.Path, "textual", "model.onnx");
-        File.Copy(Path.Combine(SharedFiles.TinyImmich, "visual", "model.onnx"), textual, overwrite: true);
-        var e = Assert.Throws<ModelFolderException>(() => new ClipTextEncoder(ModelFolder.Open(dir.Path)));
-        Assert.Contains(textual, e.Message);
-        Assert.Contains("image float32", e.Message);
+        string file = Path.Combine(dir.Path, slot, "model.onnx");
+        File.Copy(Path.Combine(SharedFiles.TinyImmich, takenFrom, "model.onnx"), file, overwrite: true);
+        var folder = ModelFolder.Open(dir.Path);
+        var e = Assert.Throws<ModelFolderException>(() => { using IDisposable _ = slot == "visual" ? new ClipImageEncoder(folder) : new ClipTextEncoder(folder); });
+        Assert.Contains(file, e.Message);
+        Assert.Contains(what, e.Message);
+        Assert.Contains(inputs, e.Message);
         Assert.DoesNotContain('\n', e.Message);
     }
 
