@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Glimpse.Imaging;
+using Glimpse.Numpy;
+using Glimpse.Tests.Support;
+
+namespace Glimpse.Tests.Imaging;
+
+// Issue 13, items 1 and 2: HEIC, AVIF, JPEG XL and camera RAW, made by the formats' reference
+// encoders (../shared/fixtures/formats) and written by real phones and cameras
+// (../shared/fixtures/real-formats), each within the shared tolerance of its reference tensor.
+public class FormatFixtureTests
+{
+    public static string Formats => Path.Combine(SharedFiles.Root, "fixtures", "formats");
+    public static string RealFormats => Path.Combine(SharedFiles.Root, "fixtures", "real-formats");
+
+    /// <summary>Every case of both fixture folders: (folder, file, decode_only).</summary>
+    public static IEnumerable<(string Folder, string File, bool DecodeOnly)> AllCases() =>
+        new[] { Formats, RealFormats }.SelectMany(folder =>
+            ((JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "cases.json")))!)["cases"]!.AsArray()
+                .Select(c => (folder, c!["image"]!.GetValue<string>(), c["decode_only"]?.GetValue<bool>() ?? false)));
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var (folder, file, decodeOnly) in AllCases())
+            if (!decodeOnly)
+                data.Add(Path.GetFileName(folder), file);
+        return data;
+    }
+
+    public static TheoryData<string, string> DecodeOnlyCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var (folder, file, decodeOnly) in AllCases())
+            if (decodeOnly)
+                data.Add(Path.GetFileName(folder), file);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Tensor_matches_the_reference_decoders_within_tolerance(string folder, string file)
+    {
+        string dir = Path.Combine(SharedFiles.Root, "fixtures", folder);
+        var pre = new ClipPreprocessor(PreprocessConfig.OpenAiClip());
+        var tensor = new float[pre.TensorLength];
+        pre.Preprocess(File.ReadAllBytes(Path.Combine(dir, file)), tensor);
+        var (reference, _) = NpyFile.Read(Path.Combine(dir, Path.GetFileNameWithoutExtension(file) + ".tensor.npy"));
+        var diffs = tensor.Zip(reference, (a, b) => Math.Abs(a - b)).Order().ToArray();
+        double mean = diffs.Average(), p99 = diffs[(int)(diffs.Length * 0.99)];
+        Assert.True(mean <= 0.02 && p99 <= 0.10, $"{file}: mean |diff| {mean:0.0000} (0.02), p99 {p99:0.0000} (0.10)");
+    }
+
+    [Theory]
+    [MemberData(nameof(DecodeOnlyCases))]
+    public void HDR_files_decode_to_8_bits_without_failing(string folder, string file)
+    {
+        byte[] bytes = File.ReadAllBytes(Path.Combine(SharedFiles.Root, "fixtures", folder, file));
+        RgbImage image = ImageDecoder.Decode(bytes, DecodeOptions.Default);
+        Assert.True(image.Width > 0 && image.Height > 0);
+        Assert.True(image.Pixels.Take(image.Width * image.Height * 3).Distinct().Count() > 16, "a flat picture");
+    }
+}
