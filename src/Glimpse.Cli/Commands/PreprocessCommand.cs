@@ -37,7 +37,7 @@ internal static class PreprocessCommand
                 string name = Path.GetFileNameWithoutExtension(image);
                 try
                 {
-                    RgbImage square = pre.Prepare(File.ReadAllBytes(image));
+                    RgbImage square = pre.Prepare(File.ReadAllBytes(image), image);
                     if (npyDir is not null)
                     {
                         var tensor = new float[pre.TensorLength];

@@ -176,7 +176,7 @@ internal static class ServeCommand
                 var source = new FileInfo(file);
                 if (File.Exists(cached) && File.GetLastWriteTimeUtc(cached) >= source.LastWriteTimeUtc)
                     return Results.File(cached, "image/jpeg");
-                byte[] thumb = Thumbnailer.Make(File.ReadAllBytes(file), ThumbSide);
+                byte[] thumb = Thumbnailer.Make(File.ReadAllBytes(file), ThumbSide, fileName: file);
                 Directory.CreateDirectory(cacheDir);
                 string temp = cached + $".{Environment.CurrentManagedThreadId}.tmp";
                 File.WriteAllBytes(temp, thumb);

@@ -35,11 +35,12 @@ public sealed class ClipPreprocessor
 
     /// <summary>Decodes and preprocesses one encoded image into <paramref name="destination"/> (CHW).</summary>
     /// <exception cref="ImageDecodeException">The bytes are not a decodable image within the limits.</exception>
-    public void Preprocess(byte[] encoded, Span<float> destination) =>
-        Normalize(Prepare(encoded), destination);
+    /// <param name="fileName">The file's name: only a TIFF-based camera RAW without a DNG tag (NEF, ARW, PEF) needs it to be told from a TIFF.</param>
+    public void Preprocess(byte[] encoded, Span<float> destination, string? fileName = null) =>
+        Normalize(Prepare(encoded, fileName), destination);
 
     /// <summary>The S x S 8-bit RGB picture the model sees, before normalisation.</summary>
-    internal RgbImage Prepare(byte[] encoded) => ResizeAndCrop(ImageDecoder.Decode(encoded, Decode));
+    internal RgbImage Prepare(byte[] encoded, string? fileName = null) => ResizeAndCrop(ImageDecoder.Decode(encoded, Decode, fileName));
 
     internal RgbImage ResizeAndCrop(RgbImage image)
     {

@@ -260,7 +260,7 @@ public sealed class IndexingPipeline
         float[] tensor = _tensors.Rent();
         try
         {
-            _preprocessor.Preprocess(encoded, tensor.AsSpan(0, _preprocessor.TensorLength));
+            _preprocessor.Preprocess(encoded, tensor.AsSpan(0, _preprocessor.TensorLength), image.Path);
             return new PreparedImage(image, tensor, null) { ContentHash = hash };
         }
         catch (Exception e)

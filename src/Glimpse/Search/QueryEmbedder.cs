@@ -42,7 +42,7 @@ public sealed class QueryEmbedder : IDisposable
     {
         var pre = new ClipPreprocessor(_folder.Preprocess);
         var tensor = new float[pre.TensorLength];
-        pre.Preprocess(File.ReadAllBytes(path), tensor);
+        pre.Preprocess(File.ReadAllBytes(path), tensor, path);
         return _image.Value.Encode(tensor, 1);
     }
 

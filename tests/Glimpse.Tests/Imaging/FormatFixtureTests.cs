@@ -60,4 +60,35 @@ public class FormatFixtureTests
         Assert.True(image.Width > 0 && image.Height > 0);
         Assert.True(image.Pixels.Take(image.Width * image.Height * 3).Distinct().Count() > 16, "a flat picture");
     }
+
+    [Fact]
+    public void End_to_end_every_phone_and_camera_format_is_indexed_and_stores_what_the_reference_feeds()
+    {
+        using var dir = new TempDir();
+        string photos = dir.Sub("photos");
+        var expected = new Dictionary<string, string?>();
+        foreach (var (folder, file, decodeOnly) in AllCases())
+        {
+            File.Copy(Path.Combine(folder, file), Path.Combine(photos, file));
+            expected[file] = decodeOnly ? null : Path.Combine(folder, Path.GetFileNameWithoutExtension(file) + ".probe.npy");
+        }
+        // The bytes decide, not the name: a HEIC saved as .jpg, a CR3 with an upper-case extension.
+        File.Copy(Path.Combine(Formats, "01-heic.heic"), Path.Combine(photos, "heic-named.jpg"));
+        expected["heic-named.jpg"] = Path.Combine(Formats, "01-heic.probe.npy");
+        File.Copy(Path.Combine(RealFormats, "nom-exif_canon-r6.cr3"), Path.Combine(photos, "UPPER.CR3"));
+        expected["UPPER.CR3"] = Path.Combine(RealFormats, "nom-exif_canon-r6.probe.npy");
+
+        var (code, stdout, stderr) = CliProcess.Run(["index", photos, "--model", SharedFiles.ProbeImmich, "--offline"], TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        var rows = CatalogReader.ReadAll(Path.Combine(photos, ".glimpse", "catalog.db"));
+        Assert.Equal(expected.Keys.Order(), rows.Keys.Order());
+        CatalogReader.AssertCompleteAndDense(rows);
+        foreach (var (file, probe) in expected)
+        {
+            if (probe is null)
+                continue; // HDR: embedded (checked above), no single right 8-bit picture to compare with
+            double cos = Vectors.Cosine(rows[file].Vector!, NpyFile.Read(probe).Data);
+            Assert.True(cos >= 0.999, $"{file}: cosine {cos} with the probe reference");
+        }
+    }
 }
