@@ -3,7 +3,7 @@ using ImageMagick;
 namespace Glimpse.Imaging;
 
 /// <summary>
-/// HEIF/HEIC, AVIF, JPEG XL, TIFF, GIF, palette PNGs and CMYK/YCCK JPEGs through ImageMagick
+/// HEIF/HEIC, AVIF, JPEG XL, TIFF, GIF and CMYK/YCCK JPEGs through ImageMagick
 /// (Magick.NET, with libheif, libjxl, libtiff, libjpeg and libpng inside), measured here to read
 /// every one of them (NOTES.md). Pixels come out as 8-bit RGB without colour management and with
 /// alpha dropped, not composited, as PIL's <c>convert("RGB")</c> does; CMYK is converted with the
