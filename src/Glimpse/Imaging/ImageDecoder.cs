@@ -53,7 +53,7 @@ internal static class ImageDecoder
         double megapixels = (double)width * height / 1e6;
         if (megapixels > options.MaxMegapixels)
             throw new ImageDecodeException(
-                $"image is {width}x{height} ({megapixels:0} MP), over the {options.MaxMegapixels:0.#} MP limit (--max-megapixels)");
+                $"image is {width}x{height} ({megapixels:0.##} MP), over the {options.MaxMegapixels:0.##} MP limit (--max-megapixels)");
     }
 
     internal static string OneLine(string message) =>

@@ -90,7 +90,7 @@ internal static class MagickImageDecoder
     };
 
     /// <summary>ImageMagick's message without its source location and temp-file names.</summary>
-    static string Describe(MagickException e)
+    internal static string Describe(MagickException e)
     {
         string message = ImageDecoder.OneLine(e.Message);
         int at = message.IndexOf(" @ ", StringComparison.Ordinal);

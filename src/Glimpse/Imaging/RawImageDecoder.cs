@@ -78,7 +78,7 @@ internal static class RawImageDecoder
         }
         catch (MagickException e)
         {
-            throw new ImageDecodeException($"camera RAW sensor data cannot be developed: {ImageDecoder.OneLine(e.Message)}", e);
+            throw new ImageDecodeException($"camera RAW sensor data cannot be developed: {MagickImageDecoder.Describe(e)}", e);
         }
     }
 }
