@@ -87,13 +87,15 @@ internal static class IndexCommand
     {
         if (json)
         {
-            cli.WriteJson(new { s.Done, s.Reused, s.Failed, s.Left, s.Missing, s.Stopped, Seconds = Math.Round(elapsed.TotalSeconds, 1), Catalog = catalogPath });
+            cli.WriteJson(new { s.Done, s.Reused, s.Failed, s.Left, s.Missing, s.Stopped, Seconds = Math.Round(elapsed.TotalSeconds, 1), Catalog = catalogPath, Skipped = s.Skipped.Kinds });
             return;
         }
         double rate = elapsed.TotalSeconds > 0 ? s.Done / elapsed.TotalSeconds : 0;
         string reused = s.Reused > 0 ? $" ({s.Reused} moved or copied: vector reused)" : "";
         string missing = s.Missing > 0 ? $", {s.Missing} gone (marked missing)" : "";
         cli.Out.WriteLine($"embedded {s.Done} images{reused} ({rate:0.0}/s), {s.Failed} failed{missing}, {s.Left} left, in {ProgressDisplay.FormatDuration(elapsed.TotalSeconds)}; catalog {catalogPath}");
+        if (s.Skipped.Total > 0)
+            cli.Out.WriteLine($"not images Glimpse reads, left out: {s.Skipped.Describe()}");
         if (s.Failed > 0)
             cli.Out.WriteLine("see 'glimpse failed' for the reasons.");
     }

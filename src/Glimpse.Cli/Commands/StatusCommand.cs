@@ -22,6 +22,7 @@ internal static class StatusCommand
             if (store is null)
                 return ExitCodes.Error;
             CatalogStats s = store.GetStats();
+            SkippedFiles skipped = store.ReadSkipped();
             double? etaSeconds = s.RecentImagesPerSecond > 0 ? s.Left / s.RecentImagesPerSecond : null;
             if (parse.GetValue(json))
             {
@@ -34,6 +35,7 @@ internal static class StatusCommand
                     EtaSeconds = etaSeconds is { } e ? Math.Round(e) : (double?)null,
                     Model = store.Model,
                     CatalogBytes = s.StorageBytes,
+                    Skipped = skipped.Kinds,
                 });
                 return ExitCodes.Ok;
             }
@@ -49,6 +51,8 @@ internal static class StatusCommand
                 : "rate      idle (nothing committed in the last 2 min)");
             foreach (var (stage, reason, count) in s.FailedByReason)
                 o.WriteLine($"failed    {count,6}  {stage}: {reason}");
+            foreach (SkippedKind kind in skipped.Kinds)
+                o.WriteLine($"left out  {kind.Count,6}  {kind.Kind} (not indexed), e.g. {kind.Example}");
             return ExitCodes.Ok;
         });
         return command;

@@ -53,3 +53,37 @@ public sealed record CatalogRow(
 
 /// <summary>The counters a catalog keeps beside its rows.</summary>
 public sealed record CatalogCounters(long NextEmbeddingIndex, long RemovedImages);
+
+/// <summary>Files of one kind a scan left out (not images Glimpse reads), with one example path.</summary>
+public sealed record SkippedKind(string Kind, long Count, string Example);
+
+/// <summary>
+/// What the last complete scan left out, by kind (video, vector or document, sidecar, other):
+/// counted and said, never skipped silently. Stored with the catalog so <c>status</c> shows it.
+/// </summary>
+public sealed record SkippedFiles(IReadOnlyList<SkippedKind> Kinds)
+{
+    public static SkippedFiles None { get; } = new([]);
+
+    public long Total => Kinds.Sum(k => k.Count);
+
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(Kinds);
+
+    /// <summary>The stored form back; an unreadable one counts as none (it is only a report).</summary>
+    public static SkippedFiles FromJson(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+            return None;
+        try
+        {
+            return new(System.Text.Json.JsonSerializer.Deserialize<List<SkippedKind>>(json) ?? []);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return None;
+        }
+    }
+
+    /// <summary>One line for people: "3 videos (e.g. 2019/a.mp4), 1 sidecar (e.g. b.xmp)".</summary>
+    public string Describe() => string.Join(", ", Kinds.Select(k => $"{k.Count} {k.Kind} (e.g. {k.Example})"));
+}

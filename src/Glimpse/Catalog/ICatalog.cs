@@ -38,6 +38,12 @@ public interface ICatalog : IDisposable
     /// <exception cref="CatalogException">A mass deletion was refused.</exception>
     ScanCompletion CompleteScan(IReadOnlyCollection<string> unreadableFolders, bool allowMassDelete, int massDeleteThreshold = 1000);
 
+    /// <summary>Stores what the last complete scan left out (replacing the previous record).</summary>
+    void RecordSkipped(SkippedFiles skipped);
+
+    /// <summary>What the last complete scan left out; <see cref="SkippedFiles.None"/> before any.</summary>
+    SkippedFiles ReadSkipped();
+
     /// <summary>Deletes missing rows and their vectors; returns how many.</summary>
     int PruneMissing();
 

@@ -66,6 +66,24 @@ public sealed partial class SqliteCatalog
         }
     }
 
+    public void RecordSkipped(SkippedFiles skipped)
+    {
+        lock (_lock)
+            Execute("""
+                INSERT INTO catalog_info(key, value) VALUES ('last_scan_skipped', $v)
+                ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                """, null, ("$v", skipped.ToJson()));
+    }
+
+    public SkippedFiles ReadSkipped()
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT value FROM catalog_info WHERE key = 'last_scan_skipped'", null);
+            return SkippedFiles.FromJson(cmd.ExecuteScalar() as string);
+        }
+    }
+
     /// <summary>
     /// Keeps a count of removed images that held an embedding_index, so verify can tell the holes
     /// removals leave from holes that should not be there.

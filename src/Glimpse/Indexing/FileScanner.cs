@@ -3,8 +3,8 @@ using Glimpse.Catalog;
 namespace Glimpse.Indexing;
 
 /// <summary>
-/// Walks a library root for image files: hidden entries (a leading '.'), the catalog's own folder
-/// and non-image extensions are skipped. Symbolic links to folders are followed once each, so a
+/// Walks a library root for image files: hidden entries (a leading '.') and the catalog's own folder
+/// are skipped, and files of other kinds are counted by kind (<see cref="Skipped"/>). Symbolic links to folders are followed once each, so a
 /// link loop cannot hang the walk; a folder that cannot be read is reported and skipped.
 /// </summary>
 internal sealed class FileScanner
@@ -22,6 +22,12 @@ internal sealed class FileScanner
 
     /// <summary>Folders (relative to the root) the walk could not read: their indexed images are not "gone".</summary>
     public List<string> UnreadableFolders { get; } = [];
+
+    readonly Dictionary<string, (long Count, string Example)> _skipped = [];
+
+    /// <summary>Files the walk left out because they are not images Glimpse reads, by kind, with the first one seen of each.</summary>
+    public SkippedFiles Skipped =>
+        new([.. _skipped.OrderByDescending(k => k.Value.Count).ThenBy(k => k.Key, StringComparer.Ordinal).Select(k => new SkippedKind(k.Key, k.Value.Count, k.Value.Example))]);
 
     public IEnumerable<ScannedFile> Scan(CancellationToken cancellationToken)
     {
@@ -66,6 +72,11 @@ internal sealed class FileScanner
                     ScannedFile? found = Stat(file);
                     if (found is not null)
                         yield return found;
+                }
+                else if (entry is FileInfo other)
+                {
+                    string kind = ImageExtensions.SkippedKind(other.Name);
+                    _skipped[kind] = _skipped.TryGetValue(kind, out var seen) ? (seen.Count + 1, seen.Example) : (1, Relative(other.FullName));
                 }
             }
             for (int i = subdirs.Count - 1; i >= 0; i--)

@@ -57,6 +57,9 @@ public sealed class IndexingPipeline
 
     public IndexProgress Progress { get; } = new();
 
+    /// <summary>What this run's scan left out (not images Glimpse reads); none until a scan completes.</summary>
+    public SkippedFiles Skipped { get; private set; } = SkippedFiles.None;
+
     /// <summary>The name this process's leases carry.</summary>
     public string Owner { get; init; } = WorkerIdentity.Current;
 
@@ -113,7 +116,7 @@ public sealed class IndexingPipeline
 
         long left = _catalog.GetStats().Left;
         Progress.SetLeft(left);
-        return new IndexRunSummary(Progress.Done, Progress.Failed, left, stop.IsCancellationRequested, Progress.Reused, Progress.Missing);
+        return new IndexRunSummary(Progress.Done, Progress.Failed, left, stop.IsCancellationRequested, Progress.Reused, Progress.Missing) { Skipped = Skipped };
     }
 
     /// <summary>Waits for every stage; the first one to fail cancels the rest, and its exception is thrown.</summary>
@@ -150,7 +153,9 @@ public sealed class IndexingPipeline
             }
             Flush();
 
-            // Only a scan that saw the whole tree may say what is gone.
+            // Only a scan that saw the whole tree may say what is gone, or what it left out.
+            _catalog.RecordSkipped(scanner.Skipped);
+            Skipped = scanner.Skipped;
             ScanCompletion completion = _catalog.CompleteScan(scanner.UnreadableFolders, _options.AllowMassDelete);
             if (completion.NotCheckedBecause is { } why)
                 _warn($"gone files were not looked for this time: {why}. The next complete scan does it.");

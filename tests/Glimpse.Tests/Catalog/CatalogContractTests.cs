@@ -49,6 +49,20 @@ public class CatalogContractTests : IDisposable
     }
 
     [Theory, MemberData(nameof(Backends))]
+    public void What_a_scan_left_out_is_stored_and_replaced_by_the_next_scan(string backend)
+    {
+        // Issue 13, item 4.
+        string address = NewAddress(backend);
+        var catalog = Open(address);
+        Assert.Equal(0, catalog.ReadSkipped().Total);
+        catalog.RecordSkipped(new SkippedFiles([new SkippedKind("video", 3, "2019/a.mp4"), new SkippedKind("sidecar", 1, "b.xmp")]));
+        var reopened = Open(address);
+        Assert.Equal([new SkippedKind("video", 3, "2019/a.mp4"), new SkippedKind("sidecar", 1, "b.xmp")], reopened.ReadSkipped().Kinds);
+        reopened.RecordSkipped(SkippedFiles.None);
+        Assert.Empty(catalog.ReadSkipped().Kinds);
+    }
+
+    [Theory, MemberData(nameof(Backends))]
     public void Commits_give_dense_unique_embedding_indexes_in_commit_order(string backend)
     {
         var catalog = Open(NewAddress(backend));

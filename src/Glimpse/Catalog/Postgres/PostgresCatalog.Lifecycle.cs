@@ -108,6 +108,16 @@ public sealed partial class PostgresCatalog
         return new ScanCompletion(gone.Count);
     }
 
+    public void RecordSkipped(SkippedFiles skipped) =>
+        Execute("UPDATE glimpse.libraries SET last_scan_skipped = @v WHERE id = @lib", ("v", skipped.ToJson()));
+
+    public SkippedFiles ReadSkipped() => _retry.Run(() =>
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, "SELECT last_scan_skipped FROM glimpse.libraries WHERE id = @lib", null, ("lib", _library));
+        return SkippedFiles.FromJson(cmd.ExecuteScalar() as string);
+    });
+
     long CountIn(NpgsqlConnection conn, NpgsqlTransaction tx, string where, params (string, object?)[] parameters)
     {
         using var cmd = Cmd(conn, $"SELECT COUNT(*) FROM glimpse.images WHERE library_id = @lib AND ({where})", tx, [("lib", _library), .. parameters]);

@@ -10,7 +10,7 @@ namespace Glimpse.Catalog.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     // Same shape as the SQLite schema (CatalogSchema.cs), with a library id in front of every key.
     // Paths use the "C" collation: byte order, as SQLite's, so copies and folder ranges agree.
@@ -58,7 +58,12 @@ internal static class PostgresSchema
         );
         """;
 
-    static readonly string[] Migrations = [Version1];
+    // v2: what the last complete scan left out (not images), as JSON, for status.
+    const string Version2 = """
+        ALTER TABLE glimpse.libraries ADD COLUMN last_scan_skipped text;
+        """;
+
+    static readonly string[] Migrations = [Version1, Version2];
 
     public static void Migrate(NpgsqlConnection connection, string location)
     {
