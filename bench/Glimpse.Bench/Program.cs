@@ -3,6 +3,7 @@ using Glimpse.Bench;
 // Benchmarks, not tests: timings go to stdout for the README. Usage:
 //   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--commit-sizes 1000,1000000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- batch-axis [--images 160] [--rounds 3]   (dynamic vs static batch-1 export)
+//   dotnet run -c Release --project bench/Glimpse.Bench -- formats [--repeats 5]     (CPU per image by format)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- rescan --count 100000
 //   dotnet run -c Release --project bench/Glimpse.Bench -- search [--exact-sizes 100000,1000000] [--ann-size 100000]
@@ -44,6 +45,8 @@ if (mode is "batch-axis")
     string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "160")));
     BatchAxisBench.Run(dynamicModel, staticModel, images, int.Parse(Arg("--rounds", "3")));
 }
+if (mode is "formats")
+    FormatsBench.Run(cache, BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), 160), int.Parse(Arg("--repeats", "5")));
 if (mode is "memory")
 {
     // One N per process: dotnet run ... -- memory --count 1000, then --count 20000.

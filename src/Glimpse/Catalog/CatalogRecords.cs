@@ -67,6 +67,11 @@ public sealed record SkippedFiles(IReadOnlyList<SkippedKind> Kinds)
 
     public long Total => Kinds.Sum(k => k.Count);
 
+    /// <summary>Equal when the same kinds, counts and examples are listed in the same order.</summary>
+    public bool Equals(SkippedFiles? other) => other is not null && Kinds.SequenceEqual(other.Kinds);
+
+    public override int GetHashCode() => Kinds.Aggregate(0, (h, k) => HashCode.Combine(h, k));
+
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(Kinds);
 
     /// <summary>The stored form back; an unreadable one counts as none (it is only a report).</summary>

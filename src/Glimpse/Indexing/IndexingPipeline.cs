@@ -154,8 +154,10 @@ public sealed class IndexingPipeline
             Flush();
 
             // Only a scan that saw the whole tree may say what is gone, or what it left out.
-            _catalog.RecordSkipped(scanner.Skipped);
             Skipped = scanner.Skipped;
+            if (!Skipped.Equals(_catalog.ReadSkipped()))
+                _catalog.RecordSkipped(Skipped); // an unchanged rescan writes nothing
+
             ScanCompletion completion = _catalog.CompleteScan(scanner.UnreadableFolders, _options.AllowMassDelete);
             if (completion.NotCheckedBecause is { } why)
                 _warn($"gone files were not looked for this time: {why}. The next complete scan does it.");
