@@ -17,19 +17,41 @@ internal static class FormatsBench
         string dir = Path.Combine(cache, "formats-4000x3000");
         Directory.CreateDirectory(dir);
         var files = new List<(string Name, string Path)> { ("JPEG (Skia, DCT 1/4)", source) };
-        foreach (var (name, format, ext) in new[] { ("HEIC", MagickFormat.Heic, "heic"), ("AVIF", MagickFormat.Avif, "avif"), ("JPEG XL", MagickFormat.Jxl, "jxl"), ("TIFF (LZW)", MagickFormat.Tiff, "tif") })
+        // Encoded by the formats' reference encoders (Debian: libheif-examples, libavif-bin, libjxl-tools);
+        // TIFF by ImageMagick (Magick.NET has no HEVC or AV1 encoder).
+        var encoders = new (string Name, string Ext, string Tool, string Args)[]
+        {
+            ("HEIC", "heic", "heif-enc", "-q 85 -o {out} {in}"),
+            ("AVIF", "avif", "avifenc", "-s 8 --min 20 --max 30 {in} {out}"),
+            ("JPEG XL", "jxl", "cjxl", "--lossless_jpeg=0 -q 85 {in} {out}"),
+        };
+        foreach (var (name, ext, tool, args) in encoders)
         {
             string path = Path.Combine(dir, "photo." + ext);
             if (!File.Exists(path))
             {
-                using var image = new MagickImage(source);
-                image.Quality = 85;
-                if (format == MagickFormat.Tiff)
-                    image.Settings.Compression = CompressionMethod.LZW;
-                image.Write(path, format);
+                var psi = new System.Diagnostics.ProcessStartInfo(tool, args.Replace("{in}", source).Replace("{out}", path)) { RedirectStandardOutput = true, RedirectStandardError = true };
+                try
+                {
+                    using var p = System.Diagnostics.Process.Start(psi)!;
+                    p.WaitForExit();
+                }
+                catch (System.ComponentModel.Win32Exception)
+                {
+                    Console.Error.WriteLine($"{tool} is missing: apt-get install -y libheif-examples libavif-bin libjxl-tools");
+                    continue;
+                }
             }
             files.Add((name, path));
         }
+        string tiff = Path.Combine(dir, "photo.tif");
+        if (!File.Exists(tiff))
+        {
+            using var image = new MagickImage(source);
+            image.Settings.Compression = CompressionMethod.LZW;
+            image.Write(tiff, MagickFormat.Tiff);
+        }
+        files.Add(("TIFF (LZW)", tiff));
         string raw = Path.Combine(dir, "photo.dng");
         if (!File.Exists(raw))
         {
