@@ -159,9 +159,21 @@ internal static class ServeCommand
                 : Results.NotFound());
 
         app.MapGet("/api/image/{id:long}", (long id) =>
-            service.FileOf(id) is { } file && File.Exists(file)
-                ? Results.File(file, ContentTypeOf(file), enableRangeProcessing: true)
-                : Results.NotFound());
+        {
+            if (service.FileOf(id) is not { } file || !File.Exists(file))
+                return Results.NotFound();
+            try
+            {
+                // What browsers show is sent as it is; HEIC, AVIF, JPEG XL, TIFF and RAW as a large JPEG.
+                if (BrowserContentType(file) is { } type)
+                    return Results.File(file, type, enableRangeProcessing: true);
+                return Results.Bytes(Thumbnailer.Make(File.ReadAllBytes(file), FullViewSide, fileName: file), "image/jpeg");
+            }
+            catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)
+            {
+                return Results.Content(Placeholder, "image/svg+xml");
+            }
+        });
 
         app.MapGet("/api/thumb/{id:long}", (long id, HttpResponse response) =>
         {
@@ -197,16 +209,26 @@ internal static class ServeCommand
 
     const string Placeholder = """<svg xmlns="http://www.w3.org/2000/svg" width="256" height="192"><rect width="100%" height="100%" fill="#ddd"/><text x="50%" y="50%" font-size="18" text-anchor="middle" fill="#888">no preview</text></svg>""";
 
-    static string ContentTypeOf(string file) => Path.GetExtension(file).ToLowerInvariant() switch
+    /// <summary>The long side of the JPEG sent for a picture browsers cannot show.</summary>
+    const int FullViewSide = 2560;
+
+    /// <summary>The content type of a file a browser shows as it is, by its bytes; null for the formats it does not.</summary>
+    static string? BrowserContentType(string file)
     {
-        ".jpg" or ".jpeg" or ".jpe" or ".jfif" => "image/jpeg",
-        ".png" => "image/png",
-        ".gif" => "image/gif",
-        ".webp" => "image/webp",
-        ".bmp" => "image/bmp",
-        ".tif" or ".tiff" => "image/tiff",
-        _ => "application/octet-stream",
-    };
+        var head = new byte[ImageFormatDetector.HeaderBytes];
+        int read;
+        using (var stream = File.OpenRead(file))
+            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return ImageFormatDetector.Detect(head.AsSpan(0, read), file) switch
+        {
+            ImageFormat.Jpeg => "image/jpeg",
+            ImageFormat.Png => "image/png",
+            ImageFormat.Gif => "image/gif",
+            ImageFormat.WebP => "image/webp",
+            ImageFormat.Bmp => "image/bmp",
+            _ => null,
+        };
+    }
 
     static string Page(string name)
     {

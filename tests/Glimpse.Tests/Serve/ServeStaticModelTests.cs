@@ -18,23 +18,8 @@ public sealed class ServeStaticModelTests
         var (code, _, stderr) = CliProcess.Run(["index", root, "--model", SharedFiles.TinyImmichStatic]);
         Assert.True(code == 0, stderr);
 
-        int port = FakeHuggingFace.FreePort();
-        using var server = CliProcess.Start(["serve", root, "--port", port.ToString()]);
-        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if ((await client.GetAsync("/api/status")).IsSuccessStatusCode)
-                    break;
-            }
-            catch (HttpRequestException) when (clock.Elapsed < TimeSpan.FromSeconds(90) && !server.HasExited)
-            {
-            }
-            Assert.False(server.HasExited, server.Stderr);
-            await Task.Delay(200);
-        }
+        using var server = await ServeProcess.StartAsync(root);
+        var client = server.Client;
 
         string[] queries = ["a dog on the beach", "a cat", "snow", "red car at night", "two people", "a bowl of fruit", "mountains", "city lights"];
         async Task<string> Ask(string q) =>
