@@ -14,6 +14,9 @@ internal sealed class CliContext
 
     public void Warn(string message) => Err.WriteLine($"glimpse: {message}");
 
+    /// <summary>The process's one stop signal (SIGINT, SIGTERM): every long-running command stops on its token.</summary>
+    public StopSignal Stop { get; } = new();
+
     public void WriteJson(object value) => Out.WriteLine(JsonSerializer.Serialize(value, Json));
 
     /// <summary>

@@ -29,7 +29,15 @@ try
 {
     ParseResult parsed = root.Parse(args);
     // Signals are ours (StopSignal): indexing must commit before it exits, however long that takes.
-    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+    int code = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+    return code;
+}
+catch (Exception e) when (e is OperationCanceledException && context.Stop.IsStopping)
+{
+    // A command stopped by SIGINT/SIGTERM where it had nothing to finish: one line, and the
+    // signal's exit code (130, 143), never "error: OperationCanceledException".
+    context.Warn("stopped; run the same command again to continue.");
+    return context.Stop.ExitCode ?? ExitCodes.Interrupted;
 }
 catch (Exception e) when (e is ModelFolderException or CatalogException or ModelDownloadException)
 {

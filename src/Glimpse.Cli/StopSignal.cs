@@ -3,8 +3,10 @@ using System.Runtime.InteropServices;
 namespace Glimpse.Cli;
 
 /// <summary>
-/// Turns the first SIGINT or SIGTERM into a cancelled token (stop taking work, commit what is in
-/// hand) and a second one into an immediate exit: the catalog is safe either way.
+/// The process's one stop signal, for every command: the first SIGINT or SIGTERM cancels
+/// <see cref="Token"/> (stop taking work, finish or give back what is in hand: an index run commits
+/// it, a server drains its requests, a copy or a download stops where it can resume), and a second
+/// one exits at once. The catalog is safe either way. The exit code says which signal it was.
 /// </summary>
 internal sealed class StopSignal : IDisposable
 {
@@ -26,6 +28,9 @@ internal sealed class StopSignal : IDisposable
     /// <summary>The exit code the first signal asks for, or null while none came.</summary>
     public int? ExitCode { get; private set; }
 
+    /// <summary>True once a stop signal came.</summary>
+    public bool IsStopping => _cts.IsCancellationRequested;
+
     void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true; // we exit ourselves, after the commit
@@ -36,7 +41,7 @@ internal sealed class StopSignal : IDisposable
             Environment.Exit(code);
         }
         ExitCode = code;
-        Console.Error.WriteLine("\nglimpse: stopping: committing the images in hand (press Ctrl-C again to quit now)...");
+        Console.Error.WriteLine("\nglimpse: stopping: finishing what is in hand (press Ctrl-C again to quit now)...");
         _cts.Cancel();
     }
 

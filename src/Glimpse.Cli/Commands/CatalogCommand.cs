@@ -18,7 +18,7 @@ internal static class CatalogCommand
         };
         copy.SetAction((parse, token) =>
         {
-            using var stop = new StopSignal();
+            StopSignal stop = cli.Stop;
             using ICatalog? from = cli.OpenExisting(CatalogAddress.Parse(parse.GetValue(source)!), "nothing to copy (SRC is a catalog file or a postgres:// address)");
             if (from is null)
                 return Task.FromResult(ExitCodes.Error);

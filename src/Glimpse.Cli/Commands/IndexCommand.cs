@@ -58,7 +58,7 @@ internal static class IndexCommand
                 Decode = DecodeOptions.Default with { MaxMegapixels = parse.GetValue(maxMegapixels), ShrinkOnLoad = !parse.GetValue(noShrink) },
             };
 
-            using var stop = new StopSignal();
+            StopSignal stop = cli.Stop;
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
             using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders));
             using var store = address.Open(cli.Warn);

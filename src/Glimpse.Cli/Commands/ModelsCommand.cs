@@ -42,7 +42,7 @@ internal static class ModelsCommand
                 cli.Warn($"model {name} is not cached and offline mode forbids downloading it.");
                 return ExitCodes.Error;
             }
-            cli.Out.WriteLine(await ModelResolver.PullAsync(cli, cache, name, token));
+            cli.Out.WriteLine(await ModelResolver.PullAsync(cli, cache, name, cli.Stop.Token));
             return ExitCodes.Ok;
         });
 

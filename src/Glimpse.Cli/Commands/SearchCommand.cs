@@ -86,7 +86,7 @@ internal static class SearchCommand
                 cli.Warn("the catalog has no vectors yet: run 'glimpse index' first.");
                 return ExitCodes.Usage;
             }
-            string folderPath = ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), CancellationToken.None)
+            string folderPath = ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), cli.Stop.Token)
                 .GetAwaiter().GetResult();
             var folder = ModelResolver.OpenForCatalog(folderPath, store);
 

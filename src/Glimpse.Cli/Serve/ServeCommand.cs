@@ -58,23 +58,30 @@ internal static class ServeCommand
             using var store = cli.OpenExisting(catalogAddress, CliContext.IndexFirst(parse.GetValue(root)!));
             if (store is null)
                 return ExitCodes.Error;
-            string modelPath = await ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), cancellationToken);
+            CancellationToken stop = cli.Stop.Token;
+            string modelPath = await ModelResolver.ResolveForCatalogAsync(cli, parse.GetValue(model), store, parse.GetValue(offline), stop);
             if (parse.GetValue(ann) && !Glimpse.Search.AnnIndex.IsUsable(store))
                 cli.Warn($"building the ANN index of {store.CountDone()} vectors (once; index runs keep it current)...");
             using var service = new SearchService(store, ModelResolver.OpenForCatalog(modelPath, store), rootPath, parse.GetValue(ann));
 
             var app = Build(service, address, parse.GetValue(port), parse.GetValue(token), parse.GetValue(maxUpload) * 1024L * 1024);
-            await app.StartAsync(cancellationToken);
+            await app.StartAsync(stop);
             cli.Out.WriteLine($"serving {service.Root} on {app.Urls.First()}");
             cli.Out.Flush();
             try
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                await Task.Delay(Timeout.Infinite, stop);
             }
             catch (OperationCanceledException)
             {
             }
-            await app.StopAsync(CancellationToken.None);
+            // Requests in flight get a moment to finish; then the listener, the catalog and the
+            // encoders close (the usings), well inside the 2 s a service manager waits.
+            using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(1.5)))
+                await app.StopAsync(drain.Token);
+            await app.DisposeAsync();
+            cli.Warn("stopped serving.");
+            return cli.Stop.ExitCode ?? ExitCodes.Ok;
             return ExitCodes.Ok;
         });
         return command;
@@ -84,6 +91,8 @@ internal static class ServeCommand
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Signals are the command's (StopSignal), not the host's console lifetime.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, CommandLifetime>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(address, port);

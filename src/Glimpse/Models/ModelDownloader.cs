@@ -181,6 +181,11 @@ public sealed partial class ModelDownloader
             {
                 return await action().ConfigureAwait(false);
             }
+            catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                // A stop while bytes were in flight can surface as an I/O error: it is a stop, not a failure.
+                throw new OperationCanceledException("the download was stopped", e, cancellationToken);
+            }
             catch (Exception e) when (attempt < Attempts && IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 await _delay(TimeSpan.FromSeconds(1 << (attempt - 1)), cancellationToken).ConfigureAwait(false);
