@@ -1,12 +1,17 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Glimpse.Catalog;
 using Glimpse.Cli;
 using Glimpse.Cli.Commands;
 using Glimpse.Models;
 
 var context = new CliContext();
-var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a photo library, searchable by text or example image.")
+// A plain command named "glimpse" rather than a RootCommand, whose name would be the assembly's
+// (Glimpse.Cli): help and errors then say what users type. It takes help and version as a root does.
+var root = new Command("glimpse", "Glimpse: a crash-safe CLIP embedding index of a photo library, searchable by text or example image.")
 {
+    new HelpOption(),
+    new VersionOption(),
     IndexCommand.Create(context),
     StatusCommand.Create(context),
     FailedCommand.Create(context),
@@ -28,6 +33,12 @@ var root = new RootCommand("Glimpse: a crash-safe CLIP embedding index of a phot
 try
 {
     ParseResult parsed = root.Parse(args);
+    if (parsed.Errors.Count > 0)
+    {
+        // The parser's own message and help, and the exit code that means "usage".
+        await parsed.InvokeAsync();
+        return ExitCodes.Usage;
+    }
     // Signals are ours (StopSignal): indexing must commit before it exits, however long that takes.
     int code = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
     return code;

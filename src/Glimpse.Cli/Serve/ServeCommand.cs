@@ -82,7 +82,6 @@ internal static class ServeCommand
             await app.DisposeAsync();
             cli.Warn("stopped serving.");
             return cli.Stop.ExitCode ?? ExitCodes.Ok;
-            return ExitCodes.Ok;
         });
         return command;
     }
