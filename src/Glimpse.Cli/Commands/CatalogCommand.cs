@@ -67,6 +67,23 @@ internal static class CatalogCommand
             cli.Out.WriteLine($"{store.Location}: pgvector enabled; 'glimpse search --in-database' uses its HNSW index.");
             return ExitCodes.Ok;
         });
-        return new Command("catalog", "Work with whole catalogs: copy between SQLite and PostgreSQL, enable pgvector.") { copy, pgvector };
+        var backupTo = new Argument<string>("DST") { Description = "A new SQLite file for the backup (never an existing one)." };
+        var backupRoot = new Option<string>("--root") { Description = "The library whose catalog to back up (ROOT/.glimpse/catalog.db).", DefaultValueFactory = _ => "." };
+        var backupCatalog = CommonOptions.Catalog();
+        var backup = new Command("backup", "Write a consistent copy of a catalog, also while an index run writes to it: keep this, not a copy of the catalog's files (a live catalog's latest commits are in its -wal file).")
+        {
+            backupTo, backupRoot, backupCatalog,
+        };
+        backup.SetAction(parse =>
+        {
+            using ICatalog? from = cli.OpenExisting(parse.GetValue(backupRoot)!, parse.GetValue(backupCatalog));
+            if (from is null)
+                return ExitCodes.Error;
+            string destination = Path.GetFullPath(parse.GetValue(backupTo)!);
+            from.BackupTo(destination, cli.Stop.Token);
+            cli.Out.WriteLine($"backed up {from.Location} to {destination} ({new FileInfo(destination).Length / 1048576.0:0.0} MB)");
+            return ExitCodes.Ok;
+        });
+        return new Command("catalog", "Work with whole catalogs: back up, copy between SQLite and PostgreSQL, enable pgvector.") { backup, copy, pgvector };
     }
 }

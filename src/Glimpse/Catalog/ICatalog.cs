@@ -123,6 +123,13 @@ public interface ICatalog : IDisposable
     /// <summary>Checks the catalog's invariants (unique, dense indexes; a vector per done image; finite unit vectors).</summary>
     VerifyReport Verify();
 
+    /// <summary>
+    /// Writes a consistent copy of this catalog, taken while it may be in use, into a new SQLite
+    /// file at <paramref name="destination"/> (never over an existing one): what to keep instead of
+    /// copying a live catalog's files.
+    /// </summary>
+    void BackupTo(string destination, CancellationToken cancellationToken = default);
+
     /// <summary>Every row with its vector, ordered by path (ordinal), starting after <paramref name="afterPath"/>: for copying a catalog.</summary>
     IEnumerable<CatalogRow> ReadRows(string? afterPath = null);
 

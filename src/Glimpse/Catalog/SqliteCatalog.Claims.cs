@@ -13,7 +13,10 @@ public sealed partial class SqliteCatalog
         LIMIT $count
         """;
 
-    public RegisterResult Register(IReadOnlyList<ScannedFile> files)
+    public RegisterResult Register(IReadOnlyList<ScannedFile> files) =>
+        Writing(() => RegisterUnguarded(files));
+
+    RegisterResult RegisterUnguarded(IReadOnlyList<ScannedFile> files)
     {
         if (files.Count == 0)
             return new RegisterResult(0, 0);
@@ -55,7 +58,10 @@ public sealed partial class SqliteCatalog
         }
     }
 
-    public IReadOnlyList<ClaimedImage> Claim(string owner, int count, TimeSpan lease)
+    public IReadOnlyList<ClaimedImage> Claim(string owner, int count, TimeSpan lease) =>
+        Writing(() => ClaimUnguarded(owner, count, lease));
+
+    IReadOnlyList<ClaimedImage> ClaimUnguarded(string owner, int count, TimeSpan lease)
     {
         lock (_lock)
         {
@@ -80,7 +86,10 @@ public sealed partial class SqliteCatalog
         }
     }
 
-    public void RenewLeases(string owner, TimeSpan lease)
+    public void RenewLeases(string owner, TimeSpan lease) =>
+        Writing(() => { RenewLeasesUnguarded(owner, lease); return 0; });
+
+    void RenewLeasesUnguarded(string owner, TimeSpan lease)
     {
         lock (_lock)
             Execute("UPDATE images SET lease_until = $until WHERE status = 1 AND lease_owner = $owner", null,
@@ -100,7 +109,10 @@ public sealed partial class SqliteCatalog
         }
     }
 
-    public int ReleaseClaims(string owner)
+    public int ReleaseClaims(string owner) =>
+        Writing(() => ReleaseClaimsUnguarded(owner));
+
+    int ReleaseClaimsUnguarded(string owner)
     {
         lock (_lock)
             return Execute("UPDATE images SET status = 0, lease_owner = NULL, lease_until = NULL WHERE status = 1 AND lease_owner = $owner",

@@ -4,7 +4,10 @@ namespace Glimpse.Catalog;
 
 public sealed partial class SqliteCatalog
 {
-    public CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed)
+    public CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed) =>
+        Writing(() => CommitUnguarded(owner, done, failed));
+
+    CommitResult CommitUnguarded(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed)
     {
         VectorBlob.CheckBatch(Model, done.Select(d => (d.Id, d.Vector)));
 

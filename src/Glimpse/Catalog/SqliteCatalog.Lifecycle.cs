@@ -16,7 +16,10 @@ public sealed partial class SqliteCatalog
         }
     }
 
-    public ScanCompletion CompleteScan(IReadOnlyCollection<string> unreadableFolders, bool allowMassDelete, int massDeleteThreshold = 1000)
+    public ScanCompletion CompleteScan(IReadOnlyCollection<string> unreadableFolders, bool allowMassDelete, int massDeleteThreshold = 1000) =>
+        Writing(() => CompleteScanUnguarded(unreadableFolders, allowMassDelete, massDeleteThreshold));
+
+    ScanCompletion CompleteScanUnguarded(IReadOnlyCollection<string> unreadableFolders, bool allowMassDelete, int massDeleteThreshold)
     {
         lock (_lock)
         {
@@ -66,7 +69,18 @@ public sealed partial class SqliteCatalog
         }
     }
 
-    public void RecordSkipped(SkippedFiles skipped)
+    /// <summary>SQLite's <c>VACUUM INTO</c>: one read transaction's snapshot, written compact into a new file, WAL included.</summary>
+    public void BackupTo(string destination, CancellationToken cancellationToken = default) =>
+        CatalogBackup.Write(destination, temp =>
+        {
+            lock (_lock)
+                Execute("VACUUM INTO $path", null, ("$path", temp));
+        });
+
+    public void RecordSkipped(SkippedFiles skipped) =>
+        Writing(() => { RecordSkippedUnguarded(skipped); return 0; });
+
+    void RecordSkippedUnguarded(SkippedFiles skipped)
     {
         lock (_lock)
             Execute("""

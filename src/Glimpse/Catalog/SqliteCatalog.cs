@@ -150,6 +150,15 @@ public sealed partial class SqliteCatalog : ICatalog
         {
             if (_disposed)
                 return;
+            try
+            {
+                // A clean exit folds the WAL back into the catalog file, so the file alone is whole
+                // (another process still writing keeps its WAL; that is fine, and not an error).
+                Execute("PRAGMA wal_checkpoint(TRUNCATE)");
+            }
+            catch (SqliteException)
+            {
+            }
             _disposed = true;
             _db.Dispose();
         }

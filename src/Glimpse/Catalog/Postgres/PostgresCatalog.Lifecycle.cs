@@ -108,6 +108,16 @@ public sealed partial class PostgresCatalog
         return new ScanCompletion(gone.Count);
     }
 
+    /// <summary>Into a SQLite file, as <c>catalog copy</c> does (rows and vectors, verified row by row).</summary>
+    public void BackupTo(string destination, CancellationToken cancellationToken = default) =>
+        CatalogBackup.Write(destination, temp =>
+        {
+            using var copy = new SqliteCatalog(temp);
+            CopyReport report = CatalogCopier.Copy(this, copy, cancellationToken: cancellationToken);
+            if (!report.Ok)
+                throw new CatalogException($"the backup of {Location} did not verify: {string.Join("; ", report.Mismatches.Take(3))}");
+        });
+
     public void RecordSkipped(SkippedFiles skipped) =>
         Execute("UPDATE glimpse.libraries SET last_scan_skipped = @v WHERE id = @lib", ("v", skipped.ToJson()));
 
