@@ -27,11 +27,12 @@ internal static class IndexCommand
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Try failed images again (otherwise a failure is retried only when its file changes)." };
         var maxMegapixels = new Option<double>("--max-megapixels") { Description = "Refuse images larger than this (decompression-bomb guard).", DefaultValueFactory = _ => DecodeOptions.Default.MaxMegapixels };
         var allowMassDelete = new Option<bool>("--allow-mass-delete") { Description = "Let this scan mark a whole folder of 1000+ images, or the whole library, missing (otherwise refused: an unmounted drive looks the same)." };
+        var followLinks = new Option<bool>("--follow-links-outside") { Description = "Also index files that symbolic links lead to outside ROOT (otherwise counted and left out; serve never shows them either way)." };
         var noShrink = new Option<bool>("--no-shrink-on-load") { Description = "Decode JPEGs at full size (slower; for comparison).", Hidden = true };
 
         var command = new Command("index", "Embed every image under ROOT into the catalog. Safe to stop (Ctrl-C), kill or run twice at once; run it again to continue or to pick up changes.")
         {
-            root, catalog, rootPaths, model, batchSize, workers, threads, encoders, lease, retryFailed, allowMassDelete, maxMegapixels, noShrink, offline, json,
+            root, catalog, rootPaths, model, batchSize, workers, threads, encoders, lease, retryFailed, allowMassDelete, maxMegapixels, followLinks, noShrink, offline, json,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -55,6 +56,7 @@ internal static class IndexCommand
                 Lease = TimeSpan.FromSeconds(parse.GetValue(lease)),
                 RetryFailed = parse.GetValue(retryFailed),
                 AllowMassDelete = parse.GetValue(allowMassDelete),
+                FollowLinksOutside = parse.GetValue(followLinks),
                 Decode = DecodeOptions.Default with { MaxMegapixels = parse.GetValue(maxMegapixels), ShrinkOnLoad = !parse.GetValue(noShrink) },
             };
 

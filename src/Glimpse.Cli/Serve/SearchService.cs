@@ -14,6 +14,7 @@ internal sealed class SearchService : IDisposable
     static readonly TimeSpan ReloadEvery = TimeSpan.FromSeconds(2);
 
     readonly QueryEmbedder _embedder;
+    readonly string _realRoot;
     readonly Lock _lock = new();
     VectorSet _set;
     long _loadedCommitMs;
@@ -24,6 +25,7 @@ internal sealed class SearchService : IDisposable
     {
         Catalog = catalog;
         Root = Path.GetFullPath(root);
+        _realRoot = Glimpse.Indexing.RealPath.Of(Root) ?? Root;
         Model = model;
         // One ONNX thread per query: concurrent requests then use the cores side by side
         // instead of queueing behind one multi-threaded call.
@@ -117,9 +119,21 @@ internal sealed class SearchService : IDisposable
         }
     }
 
-    /// <summary>The full path of an image by catalog id; null for an unknown id. Paths never come from the client.</summary>
-    public string? FileOf(long imageId) =>
-        Catalog.PathOfImage(imageId) is { } relative ? System.IO.Path.Combine(Root, relative) : null;
+    /// <summary>
+    /// The full path of a done image by catalog id; null for an unknown id, an image not done, or
+    /// one whose real path (links resolved) lies outside the library root. Paths never come from
+    /// the client.
+    /// </summary>
+    public string? FileOf(long imageId)
+    {
+        if (Catalog.PathOfImage(imageId) is not { } relative)
+            return null;
+        string full = System.IO.Path.GetFullPath(System.IO.Path.Combine(Root, relative));
+        // A file gone from disk leads nowhere (its thumbnail is a placeholder); one that exists must
+        // really be inside the library, whatever links lie on the way.
+        bool gone = Glimpse.Indexing.RealPath.Of(full) is null;
+        return gone || Glimpse.Indexing.RealPath.IsWithin(_realRoot, full) ? full : null;
+    }
 
     public void Dispose()
     {

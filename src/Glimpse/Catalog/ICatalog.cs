@@ -114,7 +114,7 @@ public interface ICatalog : IDisposable
     /// <summary>The latest commit time (unix ms) of any image, or 0.</summary>
     long LastCommitMs();
 
-    /// <summary>The relative path of an image by its id, or null.</summary>
+    /// <summary>The relative path of a done image by its id; null for an unknown id and for a failed, missing or pending image.</summary>
     string? PathOfImage(long imageId);
 
     /// <summary>The done image at this relative path with its stored vector, or null (not indexed, not done).</summary>

@@ -132,12 +132,12 @@ public sealed partial class SqliteCatalog
             return Scalar("SELECT COALESCE(MAX(done_at), 0) FROM images");
     }
 
-    /// <summary>The relative path of an image by its id, or null.</summary>
+    /// <summary>The relative path of a done image by its id, or null (failed, missing and pending images are not served).</summary>
     public string? PathOfImage(long imageId)
     {
         lock (_lock)
         {
-            using var cmd = Command("SELECT path FROM images WHERE id = $id", null, ("$id", imageId));
+            using var cmd = Command("SELECT path FROM images WHERE id = $id AND status = 2", null, ("$id", imageId));
             return cmd.ExecuteScalar() as string;
         }
     }

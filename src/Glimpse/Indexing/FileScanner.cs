@@ -4,7 +4,8 @@ namespace Glimpse.Indexing;
 
 /// <summary>
 /// Walks a library root for image files: hidden entries (a leading '.') and the catalog's own folder
-/// are skipped, and files of other kinds are counted by kind (<see cref="Skipped"/>). Symbolic links to folders are followed once each, so a
+/// are skipped, and files of other kinds are counted by kind (<see cref="Skipped"/>), as are
+/// symbolic links whose target lies outside the root (a link to /etc/passwd is not a photo). Symbolic links to folders are followed once each, so a
 /// link loop cannot hang the walk; a folder that cannot be read is reported and skipped.
 /// </summary>
 internal sealed class FileScanner
@@ -13,9 +14,15 @@ internal sealed class FileScanner
     readonly string? _excludedDir;
     readonly Action<string> _warn;
 
-    public FileScanner(string root, string? excludedDir, Action<string> warn)
+    readonly string _realRoot;
+    readonly bool _followLinksOutside;
+
+    /// <param name="followLinksOutside">Take symbolic links that lead outside the root too (off by default: they are counted and left out).</param>
+    public FileScanner(string root, string? excludedDir, Action<string> warn, bool followLinksOutside = false)
     {
         _root = Path.GetFullPath(root);
+        _realRoot = RealPath.Of(_root) ?? _root;
+        _followLinksOutside = followLinksOutside;
         _excludedDir = excludedDir is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(excludedDir));
         _warn = warn;
     }
@@ -31,7 +38,7 @@ internal sealed class FileScanner
 
     public IEnumerable<ScannedFile> Scan(CancellationToken cancellationToken)
     {
-        var visited = new HashSet<string>(StringComparer.Ordinal) { RealPath(_root) };
+        var visited = new HashSet<string>(StringComparer.Ordinal) { Resolved(_root) };
         var pending = new Stack<string>();
         pending.Push(_root);
         while (pending.Count > 0)
@@ -57,11 +64,16 @@ internal sealed class FileScanner
             {
                 if (entry.Name.StartsWith('.'))
                     continue;
+                if (entry.LinkTarget is not null && !_followLinksOutside && LeadsOutside(entry))
+                {
+                    Skip(LinkOutsideKind, entry);
+                    continue;
+                }
                 if (entry is DirectoryInfo sub)
                 {
                     if (_excludedDir is not null && string.Equals(sub.FullName, _excludedDir, StringComparison.Ordinal))
                         continue;
-                    if (sub.LinkTarget is not null && !visited.Add(RealPath(sub.FullName)))
+                    if (sub.LinkTarget is not null && !visited.Add(Resolved(sub.FullName)))
                         continue;
                     if (sub.LinkTarget is null)
                         visited.Add(sub.FullName);
@@ -75,14 +87,19 @@ internal sealed class FileScanner
                 }
                 else if (entry is FileInfo other)
                 {
-                    string kind = ImageExtensions.SkippedKind(other.Name);
-                    _skipped[kind] = _skipped.TryGetValue(kind, out var seen) ? (seen.Count + 1, seen.Example) : (1, Relative(other.FullName));
+                    Skip(ImageExtensions.SkippedKind(other.Name), other);
                 }
             }
             for (int i = subdirs.Count - 1; i >= 0; i--)
                 pending.Push(subdirs[i]);
         }
     }
+
+    /// <summary>The kind under which links leading outside the library are counted.</summary>
+    public const string LinkOutsideKind = "link outside the library";
+
+    void Skip(string kind, FileSystemInfo entry) =>
+        _skipped[kind] = _skipped.TryGetValue(kind, out var seen) ? (seen.Count + 1, seen.Example) : (1, Relative(entry.FullName));
 
     ScannedFile? Stat(FileInfo entry)
     {
@@ -107,15 +124,10 @@ internal sealed class FileScanner
 
     string Relative(string fullPath) => Path.GetRelativePath(_root, fullPath).Replace('\\', '/');
 
-    static string RealPath(string path)
-    {
-        try
-        {
-            return Directory.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
-        }
-        catch (IOException)
-        {
-            return Path.GetFullPath(path);
-        }
-    }
+    /// <summary>A link whose target exists outside the root (a broken one is reported where it is statted).</summary>
+    bool LeadsOutside(FileSystemInfo link) =>
+        Indexing.RealPath.Of(link.FullName) is { } target && !Indexing.RealPath.IsWithin(_realRoot, target);
+
+    /// <summary>A folder's real path for the loop check; the path as it is when it cannot be resolved.</summary>
+    static string Resolved(string path) => Indexing.RealPath.Of(path) ?? Path.GetFullPath(path);
 }

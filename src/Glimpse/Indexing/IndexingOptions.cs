@@ -41,5 +41,12 @@ public sealed record IndexingOptions
     /// </summary>
     public bool AllowMassDelete { get; init; }
 
+    /// <summary>
+    /// Follow symbolic links whose target lies outside the library root. Off by default: such links
+    /// are counted ("link outside the library") and left out, and serve never hands out a file
+    /// outside the root.
+    /// </summary>
+    public bool FollowLinksOutside { get; init; }
+
     public DecodeOptions Decode { get; init; } = DecodeOptions.Default;
 }

@@ -142,7 +142,7 @@ public sealed class IndexingPipeline
     {
         try
         {
-            var scanner = new FileScanner(root, excludedDir, _warn);
+            var scanner = new FileScanner(root, excludedDir, _warn, _options.FollowLinksOutside);
             var chunk = new List<ScannedFile>(RegisterChunk);
             _catalog.BeginScan();
             foreach (ScannedFile file in scanner.Scan(token))

@@ -47,5 +47,14 @@ public sealed class ServePageBrowserTests : IClassFixture<ServeApiTests.Server>
         await page.Locator(".card .more").First.ClickAsync();
         await page.WaitForFunctionAsync($"() => document.querySelectorAll('.card').length === 16");
         Assert.DoesNotContain(firstPath, await page.Locator(".card .path").AllInnerTextsAsync());
+
+        // Issue 14, item 4: a search can be linked: the page reads ?q= and searches at once, and
+        // typing a query puts it in the address.
+        var linked = await browser.NewPageAsync();
+        await linked.GotoAsync($"http://127.0.0.1:{_server.Port}/?q=a%20red%20car&token={ServeApiTests.Server.Token}");
+        await linked.WaitForFunctionAsync("() => document.querySelectorAll('.card').length === 17", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+        Assert.Equal("a red car", await linked.InputValueAsync("#q"));
+        await linked.FillAsync("#q", "snow");
+        await linked.WaitForFunctionAsync("() => new URL(location.href).searchParams.get('q') === 'snow'", null, new PageWaitForFunctionOptions { Timeout = 10_000 });
     }
 }

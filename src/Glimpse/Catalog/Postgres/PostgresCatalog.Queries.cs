@@ -118,7 +118,7 @@ public sealed partial class PostgresCatalog
     public string? PathOfImage(long imageId) => _retry.Run(() =>
     {
         using var conn = Open();
-        using var cmd = Cmd(conn, "SELECT path FROM glimpse.images WHERE id = @id AND library_id = @lib", null, ("lib", _library), ("id", imageId));
+        using var cmd = Cmd(conn, "SELECT path FROM glimpse.images WHERE id = @id AND library_id = @lib AND status = 2", null, ("lib", _library), ("id", imageId));
         return cmd.ExecuteScalar() as string;
     });
 
