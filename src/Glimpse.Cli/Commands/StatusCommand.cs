@@ -23,15 +23,20 @@ internal static class StatusCommand
                 return ExitCodes.Error;
             CatalogStats s = store.GetStats();
             SkippedFiles skipped = store.ReadSkipped();
-            double? etaSeconds = s.RecentImagesPerSecond > 0 ? s.Left / s.RecentImagesPerSecond : null;
+            var activity = Glimpse.Indexing.IndexActivity.Of(store);
+            // A rate and an ETA only while an index run works: after a crash the last minutes'
+            // commits would otherwise promise an end that nothing is working towards.
+            double rate = activity.IsWorking ? s.RecentImagesPerSecond : 0;
+            double? etaSeconds = rate > 0 ? s.Left / rate : null;
             if (parse.GetValue(json))
             {
                 cli.WriteJson(new
                 {
                     Catalog = store.Location,
-                    s.Total, s.Done, s.Pending, InProgress = s.Claimed, s.Failed, s.Missing,
+                    s.Total, s.Done, s.Pending, activity.InProgress, activity.Abandoned, s.Failed, s.Missing,
+                    Running = activity.IsWorking,
                     FailedByReason = s.FailedByReason.Select(f => new { f.Stage, f.Reason, f.Count }),
-                    ImagesPerSecond = Math.Round(s.RecentImagesPerSecond, 2),
+                    ImagesPerSecond = Math.Round(rate, 2),
                     EtaSeconds = etaSeconds is { } e ? Math.Round(e) : (double?)null,
                     Model = store.Model,
                     CatalogBytes = s.StorageBytes,
@@ -45,10 +50,14 @@ internal static class StatusCommand
             o.WriteLine(store.Model is { } m
                 ? $"model     {m.Name} ({m.Dimension}-d, visual sha256 {m.VisualSha256[..12]})"
                 : "model     none yet");
-            o.WriteLine($"images    {s.Total} total: {s.Done} done, {s.Pending} pending, {s.Claimed} in progress, {s.Failed} failed" + (s.Missing > 0 ? $", {s.Missing} missing" : ""));
-            o.WriteLine(s.RecentImagesPerSecond > 0
-                ? $"rate      {s.RecentImagesPerSecond:0.0} images/s (last 2 min), ETA {ProgressDisplay.FormatDuration(etaSeconds!.Value)}"
-                : "rate      idle (nothing committed in the last 2 min)");
+            o.WriteLine($"images    {s.Total} total: {s.Done} done, {s.Pending} pending, {activity.InProgress} in progress, {s.Failed} failed"
+                        + (activity.Abandoned > 0 ? $", {activity.Abandoned} abandoned by a stopped run (the next run takes them)" : "")
+                        + (s.Missing > 0 ? $", {s.Missing} missing" : ""));
+            o.WriteLine(!activity.IsWorking
+                ? "rate      no index run is working"
+                : rate > 0
+                    ? $"rate      {rate:0.0} images/s (last 2 min), ETA {ProgressDisplay.FormatDuration(etaSeconds!.Value)}"
+                    : "rate      starting (nothing committed in the last 2 min)");
             foreach (var (stage, reason, count) in s.FailedByReason)
                 o.WriteLine($"failed    {count,6}  {stage}: {reason}");
             foreach (SkippedKind kind in skipped.Kinds)

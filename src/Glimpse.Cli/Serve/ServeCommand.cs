@@ -119,8 +119,10 @@ internal static class ServeCommand
         app.MapGet("/api/status", () =>
         {
             var s = service.Catalog.GetStats();
-            double? eta = s.RecentImagesPerSecond > 0 ? Math.Round(s.Left / s.RecentImagesPerSecond) : null;
-            return Results.Json(new { s.Total, s.Done, s.Pending, InProgress = s.Claimed, s.Failed, s.Missing, ImagesPerSecond = Math.Round(s.RecentImagesPerSecond, 2), EtaSeconds = eta, Model = service.Model.Name }, CliContext.Json);
+            var activity = Glimpse.Indexing.IndexActivity.Of(service.Catalog);
+            double rate = activity.IsWorking ? s.RecentImagesPerSecond : 0;
+            double? eta = rate > 0 ? Math.Round(s.Left / rate) : null;
+            return Results.Json(new { s.Total, s.Done, s.Pending, activity.InProgress, activity.Abandoned, s.Failed, s.Missing, ImagesPerSecond = Math.Round(rate, 2), EtaSeconds = eta, Model = service.Model.Name }, CliContext.Json);
         });
 
         app.MapGet("/api/search", (string? q, int? limit, int? offset) =>

@@ -92,3 +92,6 @@ public sealed record SkippedFiles(IReadOnlyList<SkippedKind> Kinds)
     /// <summary>One line for people: "3 videos (e.g. 2019/a.mp4), 1 sidecar (e.g. b.xmp)".</summary>
     public string Describe() => string.Join(", ", Kinds.Select(k => $"{k.Count} {k.Kind} (e.g. {k.Example})"));
 }
+
+/// <summary>The images one worker holds claimed, and whether its lease has run out (nobody renewed it).</summary>
+public sealed record LeaseHolder(string Owner, long Images, bool LeaseExpired);

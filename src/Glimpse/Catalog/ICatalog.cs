@@ -65,6 +65,9 @@ public interface ICatalog : IDisposable
     /// <summary>Every worker that holds a lease now, live or not.</summary>
     IReadOnlyList<string> ListLeaseOwners();
 
+    /// <summary>Every worker holding claims: how many images, and whether its lease ran out (for an honest status).</summary>
+    IReadOnlyList<LeaseHolder> ListLeaseHolders();
+
     /// <summary>Gives back every image <paramref name="owner"/> still holds, for others to take at once.</summary>
     int ReleaseClaims(string owner);
 

@@ -96,6 +96,22 @@ public sealed partial class SqliteCatalog
                 ("$until", NowMs() + (long)lease.TotalMilliseconds), ("$owner", owner));
     }
 
+    public IReadOnlyList<LeaseHolder> ListLeaseHolders()
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("""
+                SELECT lease_owner, COUNT(*), MAX(lease_until) < $now FROM images
+                WHERE status = 1 AND lease_owner IS NOT NULL GROUP BY lease_owner
+                """, null, ("$now", NowMs()));
+            using var reader = cmd.ExecuteReader();
+            var holders = new List<LeaseHolder>();
+            while (reader.Read())
+                holders.Add(new LeaseHolder(reader.GetString(0), reader.GetInt64(1), reader.GetBoolean(2)));
+            return holders;
+        }
+    }
+
     public IReadOnlyList<string> ListLeaseOwners()
     {
         lock (_lock)

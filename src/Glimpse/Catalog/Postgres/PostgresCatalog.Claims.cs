@@ -77,6 +77,20 @@ public sealed partial class PostgresCatalog
         Execute($"UPDATE glimpse.images SET lease_until = {ServerNowMs} + @lease_ms WHERE library_id = @lib AND status = 1 AND lease_owner = @owner",
             ("lease_ms", (long)lease.TotalMilliseconds), ("owner", owner));
 
+    public IReadOnlyList<LeaseHolder> ListLeaseHolders() => _retry.Run(() =>
+    {
+        using var conn = Open();
+        using var cmd = Cmd(conn, $"""
+            SELECT lease_owner, COUNT(*), MAX(lease_until) < {ServerNowMs} FROM glimpse.images
+            WHERE library_id = @lib AND status = 1 AND lease_owner IS NOT NULL GROUP BY lease_owner
+            """, null, ("lib", _library));
+        using var r = cmd.ExecuteReader();
+        var holders = new List<LeaseHolder>();
+        while (r.Read())
+            holders.Add(new LeaseHolder(r.GetString(0), r.GetInt64(1), r.GetBoolean(2)));
+        return holders;
+    });
+
     public IReadOnlyList<string> ListLeaseOwners() => _retry.Run(() =>
     {
         using var conn = Open();
