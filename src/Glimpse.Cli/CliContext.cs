@@ -57,6 +57,6 @@ internal sealed class CliContext
             Warn($"no catalog at {address.SqlitePath}: {advice}.");
             return null;
         }
-        return address.Open(Warn);
+        return address.Open(Warn, Stop.Token);
     }
 }

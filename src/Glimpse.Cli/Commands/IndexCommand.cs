@@ -63,7 +63,7 @@ internal static class IndexCommand
             StopSignal stop = cli.Stop;
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
             using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders));
-            using var store = address.Open(cli.Warn);
+            using var store = address.Open(cli.Warn, stop.Token);
             var pipeline = new IndexingPipeline(store, encoder, options with { EncodeWorkers = encoder.ConcurrentBatches }, cli.Warn);
 
             var clock = Stopwatch.StartNew();

@@ -83,8 +83,10 @@ public sealed partial record CatalogAddress
 
     /// <summary>Opens (creating if needed) the catalog this address names.</summary>
     /// <param name="warn">Told when a server's catalog lost its connection and is reconnecting.</param>
+    /// <param name="stop">A stop signal: a server catalog then stops waiting for a lost connection.</param>
     /// <exception cref="CatalogException">It cannot be opened.</exception>
-    public ICatalog Open(Action<string>? warn = null) => IsPostgres ? new PostgresCatalog(this, warn) : new SqliteCatalog(SqlitePath!);
+    public ICatalog Open(Action<string>? warn = null, CancellationToken stop = default) =>
+        IsPostgres ? new PostgresCatalog(this, warn, stop) : new SqliteCatalog(SqlitePath!);
 
     static string ReadUrl(string text, NpgsqlConnectionStringBuilder builder)
     {

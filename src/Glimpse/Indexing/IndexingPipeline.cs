@@ -101,11 +101,13 @@ public sealed class IndexingPipeline
         stages.AddRange(encodeLoops);
         stages.Add(Task.WhenAll(encodeLoops).ContinueWith(_ => encoded.Writer.TryComplete(), TaskScheduler.Default));
         stages.Add(Task.Run(() => CommitLoopAsync(encoded.Reader, fatal.Token)));
-        Task heartbeat = Task.Run(() => HeartbeatLoopAsync(heartbeatStop.Token));
+        Task heartbeat = Task.Run(() => HeartbeatLoopAsync(fatal, heartbeatStop.Token));
 
         try
         {
             await WhenAllOrFirstFault(stages.Append(scan).ToList(), fatal).ConfigureAwait(false);
+            if (_heartbeatFailure is { } failure)
+                throw failure; // the stages stopped because this run could no longer keep its claims
         }
         finally
         {
@@ -371,15 +373,53 @@ public sealed class IndexingPipeline
         }
     }
 
-    async Task HeartbeatLoopAsync(CancellationToken token)
+    /// <summary>Set when the heartbeat gave up: the run stops with it instead of working on claims it no longer holds.</summary>
+    volatile Exception? _heartbeatFailure;
+
+    /// <summary>
+    /// Renews this run's leases every third of the lease. A renewal that fails, or hangs (a locked
+    /// catalog, a server away), is tried again, but when two thirds of the lease have passed since
+    /// the last renewal the run stops with one line: past the lease, other workers take its claims
+    /// and its work would be dropped at commit anyway.
+    /// </summary>
+    async Task HeartbeatLoopAsync(CancellationTokenSource fatal, CancellationToken token)
     {
         TimeSpan every = _options.Lease / 3;
+        TimeSpan giveUpAfter = _options.Lease * 2 / 3;
+        var sinceRenewed = System.Diagnostics.Stopwatch.StartNew();
+        Task? renewal = null;
+        Exception? lastError = null;
         try
         {
             while (true)
             {
-                await Task.Delay(every, token).ConfigureAwait(false);
-                _catalog.RenewLeases(Owner, _options.Lease);
+                await Task.Delay(renewal is null ? every : TimeSpan.FromMilliseconds(Math.Min(every.TotalMilliseconds, 250)), token).ConfigureAwait(false);
+                renewal ??= Task.Run(() => _catalog.RenewLeases(Owner, _options.Lease), CancellationToken.None);
+                TimeSpan left = giveUpAfter - sinceRenewed.Elapsed;
+                if (left > TimeSpan.Zero)
+                    await Task.WhenAny(renewal, Task.Delay(left, token)).ConfigureAwait(false);
+                if (renewal.IsCompletedSuccessfully)
+                {
+                    sinceRenewed.Restart();
+                    renewal = null;
+                    lastError = null;
+                    continue;
+                }
+                if (renewal.IsFaulted)
+                {
+                    lastError = renewal.Exception!.GetBaseException();
+                    renewal = null; // try again soon
+                }
+                if (sinceRenewed.Elapsed >= giveUpAfter)
+                {
+                    string why = lastError is null ? "the catalog did not answer" : ImageDecoder.OneLine(lastError.Message);
+                    _heartbeatFailure = new Catalog.CatalogException(
+                        $"could not renew this run's claims on {_catalog.Location} for {sinceRenewed.Elapsed.TotalSeconds:0} s ({why}); " +
+                        $"stopping before its {_options.Lease.TotalSeconds:0} s leases run out and other workers take them. Committed work is safe: run the same command again.",
+                        lastError);
+                    fatal.Cancel();
+                    return;
+                }
             }
         }
         catch (OperationCanceledException)

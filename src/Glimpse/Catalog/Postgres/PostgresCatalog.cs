@@ -28,13 +28,14 @@ public sealed partial class PostgresCatalog : ICatalog
     bool _disposed;
 
     /// <param name="warn">Told, once per outage, that the connection was lost and is being reopened.</param>
-    public PostgresCatalog(CatalogAddress address, Action<string>? warn = null)
+    /// <param name="stop">Ends waiting for a lost server (the process is stopping).</param>
+    public PostgresCatalog(CatalogAddress address, Action<string>? warn = null, CancellationToken stop = default)
     {
         if (!address.IsPostgres)
             throw new ArgumentException("Not a PostgreSQL address.", nameof(address));
         Location = address.Display;
         RootName = address.RootName!;
-        _retry = new ServerRetry(warn, Location);
+        _retry = new ServerRetry(warn, Location, stop);
         _source = NpgsqlDataSource.Create(address.ConnectionString!);
         try
         {

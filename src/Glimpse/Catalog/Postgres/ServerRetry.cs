@@ -14,7 +14,8 @@ namespace Glimpse.Catalog.Postgres;
 /// running it again is safe. Commits are fenced on the lease owner, so even a commit whose outcome
 /// was lost (the connection dropped during COMMIT) changes nothing the second time.
 /// </remarks>
-internal sealed class ServerRetry(Action<string>? warn, string location)
+/// <param name="stop">A stop (Ctrl-C) ends the waiting at once: the run stops instead of sleeping on a server that is away.</param>
+internal sealed class ServerRetry(Action<string>? warn, string location, CancellationToken stop = default)
 {
     /// <summary>How long to keep trying before giving up with one clear error.</summary>
     public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(5);
@@ -53,7 +54,8 @@ internal sealed class ServerRetry(Action<string>? warn, string location)
                         if (Interlocked.Increment(ref _retrying) == 1) // several threads notice one outage: say it once
                             warn?.Invoke($"lost the connection to the catalog ({e.Message.ReplaceLineEndings(" ")}); reconnecting");
                     }
-                    Thread.Sleep(pause);
+                    if (stop.WaitHandle.WaitOne(pause))
+                        throw new OperationCanceledException($"stopped while reconnecting to the catalog {location}", e, stop);
                     pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks));
                 }
             }
