@@ -45,6 +45,9 @@ public sealed class AnnIndex
     internal static UpdateResult Update(ICatalog catalog, int addChunk, int threads)
     {
         var model = catalog.Model ?? throw new CatalogException($"{catalog.Location} holds no vectors yet.");
+        // One update at a time per index, across processes (two index runs ending together, a
+        // search and a server): the second waits, then adds only what the first did not.
+        using var exclusive = AcquireLock(PathFor(catalog) + ".lock");
         Meta? meta = ReadMeta(catalog);
         // done_at is taken under the catalog's write lock, so it follows commit order: everything
         // committed after this moment has done_at >= it. Rows read below that also came later are
@@ -63,13 +66,34 @@ public sealed class AnnIndex
             added += chunk.Length;
         }
 
-        // Saved aside and renamed: a search running now keeps the old file it mapped.
-        string temp = PathFor(catalog) + ".tmp";
+        // Both files are written aside under names of their own and renamed into place: a search
+        // running now keeps the old file it mapped, and a reader never sees half a meta file.
+        string unique = $"{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        string temp = $"{PathFor(catalog)}.{unique}";
         index.Save(temp);
         File.Move(temp, PathFor(catalog), overwrite: true);
         var newMeta = new Meta(model.VisualSha256, model.Dimension, coveredUpTo, (long)index.Size());
-        File.WriteAllText(MetaPathFor(catalog), JsonSerializer.Serialize(newMeta));
+        string metaTemp = $"{MetaPathFor(catalog)}.{unique}";
+        File.WriteAllText(metaTemp, JsonSerializer.Serialize(newMeta));
+        File.Move(metaTemp, MetaPathFor(catalog), overwrite: true);
         return new UpdateResult(rebuild, added, newMeta.Count);
+    }
+
+    /// <summary>An exclusive lock file (an advisory flock that ends with the process, however it ends).</summary>
+    static FileStream AcquireLock(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(100);
+            }
+        }
     }
 
     /// <summary>Adds vectors from every core; with <paramref name="replace"/>, an image already in the index (changed since) gets its new vector.</summary>

@@ -37,6 +37,38 @@ public class AnnIndexTests : IDisposable
         catalog.Adopt(vectors.Select((v, i) => (new ScannedFile($"p{firstName + i:D6}.jpg", 1, 1), v)).ToList());
 
     [Fact]
+    public void Two_updates_at_once_leave_one_whole_index_with_every_vector()
+    {
+        // Issue 14, item 8: two processes ending their runs together both update the index. Each
+        // handle here is its own connection, as another process's would be.
+        using var catalog = CatalogWith(Clustered(600, 1));
+        AnnIndex.Update(catalog);
+        using var other = new SqliteCatalog(Path.Combine(_dir.Path, "c.db"));
+        var errors = new List<Exception>();
+        Parallel.For(0, 8, i =>
+        {
+            try
+            {
+                if (i % 2 == 0)
+                    lock (catalog)
+                        Add(catalog, Clustered(50, 100 + i), 10_000 + i * 100);
+                AnnIndex.Update(i % 2 == 0 ? catalog : other);
+            }
+            catch (Exception e)
+            {
+                lock (errors)
+                    errors.Add(e);
+            }
+        });
+        Assert.Empty(errors);
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp"));
+        var result = AnnIndex.Update(catalog);
+        Assert.Equal(catalog.CountDone(), result.Total);
+        foreach (StoredVector v in catalog.ReadVectors().Take(200))
+            Assert.Equal(v.ImageId, AnnIndex.Search(catalog, v.Vector, 1)[0].ImageId);
+    }
+
+    [Fact]
     public void An_opened_index_searches_with_Glimpses_expansion_not_the_bindings_default()
     {
         using var catalog = CatalogWith(Clustered(300, 7));

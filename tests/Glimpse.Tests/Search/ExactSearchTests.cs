@@ -69,4 +69,27 @@ public class ExactSearchTests
             terms);
         Assert.Equal([new QueryTerm(1, "a dog on a well-lit beach", false)], QueryTerm.Parse(["a dog on a well-lit beach"], _ => false));
     }
+
+    [Fact]
+    public void Rows_across_block_boundaries_search_as_one_array_and_offsets_are_64_bit()
+    {
+        // Issue 14, item 8: one array holds at most 2^31 floats (4.2 million 512-d vectors); the set
+        // is kept in blocks. Tiny blocks here put every boundary case in a few rows.
+        const int dim = 8, count = 101;
+        var random = new Random(3);
+        var data = Enumerable.Range(0, count * dim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        string[] paths = Enumerable.Range(0, count).Select(i => $"img{i}").ToArray();
+        var whole = VectorSet.FromVectors(data, dim, paths);
+        var blocked = VectorSet.FromVectors(data, dim, paths, rowsPerBlock: 3);
+        for (int i = 0; i < count; i++)
+            Assert.Equal(whole.Row(i).ToArray(), blocked.Row(i).ToArray());
+        float[] query = data.AsSpan(17 * dim, dim).ToArray();
+        Assert.Equal(ExactSearch.Search(whole, query, 20).Select(h => h.Path), ExactSearch.Search(blocked, query, 20).Select(h => h.Path));
+
+        // Row 5,000,000 of 512-d vectors starts at float 2,560,000,000: past int.MaxValue.
+        Assert.True(5_000_000L * 512 > int.MaxValue);
+        var (block, offset) = VectorSet.Locate(5_000_000, 512, VectorSet.DefaultRowsPerBlock);
+        Assert.Equal(5_000_000 / VectorSet.DefaultRowsPerBlock, block);
+        Assert.Equal(5_000_000 % VectorSet.DefaultRowsPerBlock * 512, offset);
+    }
 }
