@@ -66,7 +66,7 @@ public class CliCommandTests : IDisposable
         string root = _dir.Sub("lib");
         var (code, _, stderr) = CliProcess.Run(["index", root, "--model", _dir.Sub("not-a-model")]);
         Assert.Equal(1, code);
-        Assert.Equal(1, stderr.Trim().Split('\n').Length);
+        Assert.Single(stderr.Trim().Split('\n'));
         Assert.Contains("is not a CLIP model folder", stderr);
     }
 

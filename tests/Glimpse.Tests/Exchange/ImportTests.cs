@@ -42,7 +42,7 @@ public class ImportTests : IDisposable
     }
 
     [Fact]
-    public void Good_rows_are_adopted_and_the_old_designs_defects_are_caught_and_queued()
+    public async Task Good_rows_are_adopted_and_the_old_designs_defects_are_caught_and_queued()
     {
         string root = _dir.Sub("lib");
         var files = TestImages.Write(root, 8).Select(f => Path.GetRelativePath(root, f)).ToList();
@@ -81,8 +81,8 @@ public class ImportTests : IDisposable
         Assert.DoesNotContain(files[7].Replace('\\', '/'), rows.Keys); // not in the old index: the next scan adds it
 
         // The next index run embeds what was queued and what the old index never had; nothing adopted is redone.
-        var summary = new IndexingPipeline(catalog, encoder, new IndexingOptions { BatchSize = 4 })
-            .RunAsync(root, null, CancellationToken.None).GetAwaiter().GetResult();
+        var summary = await new IndexingPipeline(catalog, encoder, new IndexingOptions { BatchSize = 4 })
+            .RunAsync(root, null, CancellationToken.None);
         Assert.Equal(6, summary.Done);
         Assert.True(catalog.Verify().Ok);
         var after = CatalogReader.ReadAll(Path.Combine(_dir.Path, "catalog.db"));

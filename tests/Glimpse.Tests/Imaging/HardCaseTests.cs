@@ -12,7 +12,7 @@ public class HardCaseTests
     static string Fixtures => Path.Combine(SharedFiles.RepoRoot, "tests", "Glimpse.Tests", "Fixtures", "hard-cases");
 
     public static TheoryData<string> Cases() =>
-        [.. Directory.EnumerateFiles(Fixtures).Select(Path.GetFileName).Where(f => !f!.EndsWith(".ref.png") && !f.EndsWith(".py")).Order()!];
+        [.. Directory.EnumerateFiles(Fixtures).Select(f => Path.GetFileName(f)).Where(f => !f.EndsWith(".ref.png") && !f.EndsWith(".py")).Order()];
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -191,7 +191,7 @@ public class ModelDownloaderTests : IDisposable
         using var p = CliProcess.Start(["index", _dir.Sub("lib")], env: env);
         Assert.Equal(1, p.WaitForExit(TimeSpan.FromMinutes(1)));
         Assert.Contains("offline", p.Stderr);
-        Assert.Equal(1, p.Stderr.Trim().Split('\n').Length);
+        Assert.Single(p.Stderr.Trim().Split('\n'));
         Assert.Empty(_server.RangeRequests);
     }
 

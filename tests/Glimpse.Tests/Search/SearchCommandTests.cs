@@ -124,7 +124,7 @@ public class SearchCommandTests : IDisposable
     {
         var (code, stdout, _) = CliProcess.Run(["tokenize", "--model", SharedFiles.TinyImmich, "A photo of a dog.", "--json"]);
         Assert.Equal(0, code);
-        Assert.Equal([49406, 320, 1125, 539, 320, 1929, 269, 49407], JsonSerializer.Deserialize<int[]>(stdout));
+        Assert.Equal([49406, 320, 1125, 539, 320, 1929, 269, 49407], JsonSerializer.Deserialize<int[]>(stdout)!);
     }
 
     public void Dispose() => _dir.Dispose();
