@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Glimpse.Catalog;
-using Glimpse.Catalog.Postgres;
 
 namespace Glimpse.Cli.Commands;
 
@@ -58,8 +57,8 @@ internal static class CatalogCommand
                 cli.Warn("pgvector is for a PostgreSQL catalog (postgres://...).");
                 return ExitCodes.Usage;
             }
-            using var store = new PostgresCatalog(address);
-            if (!store.EnablePgvector())
+            using ICatalog store = address.Open(cli.Warn, cli.Stop.Token);
+            if (!store.EnableInDatabaseSearch())
             {
                 cli.Warn($"{store.Location}: the server has no pgvector extension (CREATE EXTENSION vector is unavailable); search runs in Glimpse instead.");
                 return ExitCodes.Error;

@@ -98,12 +98,12 @@ internal static class SearchCommand
             long done = store.CountDone();
             if (parse.GetValue(inDatabase))
             {
-                if (store is not Glimpse.Catalog.Postgres.PostgresCatalog { HasPgvector: true } server)
+                if (!store.SearchesInDatabase)
                 {
                     cli.Warn("--in-database needs a PostgreSQL catalog with pgvector enabled ('glimpse catalog pgvector CATALOG').");
                     return ExitCodes.Usage;
                 }
-                var found = server.SearchInDatabase(query, limit + offset).Skip(offset).Where(h => h.Score >= minScore)
+                var found = store.SearchInDatabase(query, limit + offset).Skip(offset).Where(h => h.Score >= minScore)
                     .Select(h => new SearchHit(h.Path, -1, h.Score) { ImageId = h.ImageId }).ToList();
                 Print(cli, store, done, found, parse, output, clock.Elapsed);
                 return ExitCodes.Ok;

@@ -26,7 +26,7 @@ internal static class VerifyCommand
                     return ExitCodes.Error;
                 report = store.Verify();
             }
-            catch (Exception e) when (e is CatalogException or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
+            catch (CatalogException e)
             {
                 report = new VerifyReport(0, 0, [new VerifyProblem("integrity", 1, e.Message.ReplaceLineEndings(" "))]);
             }

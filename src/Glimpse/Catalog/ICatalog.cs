@@ -126,6 +126,16 @@ public interface ICatalog : IDisposable
     /// <summary>Checks the catalog's invariants (unique, dense indexes; a vector per done image; finite unit vectors).</summary>
     VerifyReport Verify();
 
+    /// <summary>True when the catalog ranks vectors itself (PostgreSQL with pgvector enabled).</summary>
+    bool SearchesInDatabase { get; }
+
+    /// <summary>Lets the catalog rank vectors itself where its back-end can (pgvector); false, changing nothing, where it cannot.</summary>
+    bool EnableInDatabaseSearch();
+
+    /// <summary>The nearest done images by cosine, ranked inside the database.</summary>
+    /// <exception cref="CatalogException">The catalog cannot search in the database (<see cref="SearchesInDatabase"/> is false).</exception>
+    IReadOnlyList<(long ImageId, string Path, float Score)> SearchInDatabase(float[] query, int limit);
+
     /// <summary>
     /// Writes a consistent copy of this catalog, taken while it may be in use, into a new SQLite
     /// file at <paramref name="destination"/> (never over an existing one): what to keep instead of

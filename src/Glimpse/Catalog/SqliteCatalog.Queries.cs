@@ -154,4 +154,12 @@ public sealed partial class SqliteCatalog
             return reader.Read() ? VectorBlob.ReadStored(reader) : null;
         }
     }
+
+    /// <summary>A SQLite catalog ranks nothing itself: search runs in Glimpse (exact or the ANN index).</summary>
+    public bool SearchesInDatabase => false;
+
+    public bool EnableInDatabaseSearch() => false;
+
+    public IReadOnlyList<(long ImageId, string Path, float Score)> SearchInDatabase(float[] query, int limit) =>
+        throw new CatalogException($"{Location} is a SQLite catalog: in-database search needs a PostgreSQL catalog with pgvector ('glimpse catalog pgvector').");
 }

@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace Glimpse.Catalog;
 
 /// <summary>
@@ -7,6 +9,19 @@ namespace Glimpse.Catalog;
 public sealed partial class SqliteCatalog
 {
     public VerifyReport Verify()
+    {
+        try
+        {
+            return VerifyUnguarded();
+        }
+        catch (SqliteException e)
+        {
+            // A damaged file is an unusable catalog: one CatalogException at the boundary.
+            throw new CatalogException($"{Location} cannot be read: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+    }
+
+    VerifyReport VerifyUnguarded()
     {
         lock (_lock)
         {

@@ -26,6 +26,18 @@ internal static class ImageDecoder
         if (encoded.Length == 0)
             throw new ImageDecodeException("empty file (0 bytes)");
         ImageFormat format = ImageFormatDetector.Detect(encoded.AsSpan(0, Math.Min(encoded.Length, ImageFormatDetector.HeaderBytes)), fileName);
+        try
+        {
+            return DecodeAs(format, encoded, options);
+        }
+        catch (Exception e) when (e is OutOfMemoryException or InsufficientMemoryException)
+        {
+            throw new ImageDecodeException("the image is too large to decode in the memory available (see --max-megapixels)", e);
+        }
+    }
+
+    static RgbImage DecodeAs(ImageFormat format, byte[] encoded, DecodeOptions options)
+    {
         return format switch
         {
             ImageFormat.Jpeg when EmbeddedJpegs.ReadFrame(encoded) is { Components: 4 } => MagickImageDecoder.Decode(encoded, options, format),

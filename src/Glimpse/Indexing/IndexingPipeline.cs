@@ -272,12 +272,17 @@ public sealed class IndexingPipeline
             _preprocessor.Preprocess(encoded, tensor.AsSpan(0, _preprocessor.TensorLength), image.Path);
             return new PreparedImage(image, tensor, null) { ContentHash = hash };
         }
-        catch (Exception e)
+        catch (ImageDecodeException e)
         {
-            // A bad image is data: whatever the decoder throws becomes the image's recorded reason.
+            // A bad image is data: the decoders' failures become the image's recorded reason. Any
+            // other exception is a Glimpse bug and fails the run loudly (not a "corrupt image" row).
             _tensors.Return(tensor);
-            string reason = e is ImageDecodeException ? e.Message : $"{e.GetType().Name}: {ImageDecoder.OneLine(e.Message)}";
-            return PreparedImage.Failed(image, "decode", reason);
+            return PreparedImage.Failed(image, "decode", e.Message);
+        }
+        catch
+        {
+            _tensors.Return(tensor);
+            throw;
         }
     }
 
@@ -378,30 +383,33 @@ public sealed class IndexingPipeline
 
     /// <summary>
     /// Renews this run's leases every third of the lease. A renewal that fails, or hangs (a locked
-    /// catalog, a server away), is tried again, but when two thirds of the lease have passed since
-    /// the last renewal the run stops with one line: past the lease, other workers take its claims
-    /// and its work would be dropped at commit anyway.
+    /// catalog, a server away), is tried again; when renewals have been failing or hanging for two
+    /// thirds of the lease the run stops with one line: past the lease, other workers take its
+    /// claims and its work would be dropped at commit anyway. The time counts from the first
+    /// renewal that did not succeed, not from the last success: a process that was frozen (a
+    /// suspended laptop) and wakes up renews at once and carries on.
     /// </summary>
     async Task HeartbeatLoopAsync(CancellationTokenSource fatal, CancellationToken token)
     {
         TimeSpan every = _options.Lease / 3;
         TimeSpan giveUpAfter = _options.Lease * 2 / 3;
-        var sinceRenewed = System.Diagnostics.Stopwatch.StartNew();
+        System.Diagnostics.Stopwatch? failingFor = null;
         Task? renewal = null;
         Exception? lastError = null;
         try
         {
             while (true)
             {
-                await Task.Delay(renewal is null ? every : TimeSpan.FromMilliseconds(Math.Min(every.TotalMilliseconds, 250)), token).ConfigureAwait(false);
+                await Task.Delay(failingFor is null ? every : TimeSpan.FromMilliseconds(Math.Min(every.TotalMilliseconds, 250)), token).ConfigureAwait(false);
                 renewal ??= Task.Run(() => _catalog.RenewLeases(Owner, _options.Lease), CancellationToken.None);
-                TimeSpan left = giveUpAfter - sinceRenewed.Elapsed;
+                failingFor ??= System.Diagnostics.Stopwatch.StartNew();
+                TimeSpan left = giveUpAfter - failingFor.Elapsed;
                 if (left > TimeSpan.Zero)
                     await Task.WhenAny(renewal, Task.Delay(left, token)).ConfigureAwait(false);
                 if (renewal.IsCompletedSuccessfully)
                 {
-                    sinceRenewed.Restart();
                     renewal = null;
+                    failingFor = null;
                     lastError = null;
                     continue;
                 }
@@ -410,11 +418,11 @@ public sealed class IndexingPipeline
                     lastError = renewal.Exception!.GetBaseException();
                     renewal = null; // try again soon
                 }
-                if (sinceRenewed.Elapsed >= giveUpAfter)
+                if (failingFor.Elapsed >= giveUpAfter)
                 {
                     string why = lastError is null ? "the catalog did not answer" : ImageDecoder.OneLine(lastError.Message);
                     _heartbeatFailure = new Catalog.CatalogException(
-                        $"could not renew this run's claims on {_catalog.Location} for {sinceRenewed.Elapsed.TotalSeconds:0} s ({why}); " +
+                        $"could not renew this run's claims on {_catalog.Location} for {failingFor.Elapsed.TotalSeconds:0} s ({why}); " +
                         $"stopping before its {_options.Lease.TotalSeconds:0} s leases run out and other workers take them. Committed work is safe: run the same command again.",
                         lastError);
                     fatal.Cancel();

@@ -73,9 +73,16 @@ public sealed partial class PostgresCatalog
         return claimed;
     });
 
+    /// <summary>
+    /// Renews the worker's leases, skipping rows another transaction holds: those are this worker's
+    /// own batch being committed (done in a moment, nothing to renew). Waiting for them would hang
+    /// the heartbeat behind its own commit whenever that commit queues for the library row.
+    /// </summary>
     public void RenewLeases(string owner, TimeSpan lease) =>
-        Execute($"UPDATE glimpse.images SET lease_until = {ServerNowMs} + @lease_ms WHERE library_id = @lib AND status = 1 AND lease_owner = @owner",
-            ("lease_ms", (long)lease.TotalMilliseconds), ("owner", owner));
+        Execute($"""
+            UPDATE glimpse.images SET lease_until = {ServerNowMs} + @lease_ms
+            WHERE id IN (SELECT id FROM glimpse.images WHERE library_id = @lib AND status = 1 AND lease_owner = @owner FOR UPDATE SKIP LOCKED)
+            """, ("lease_ms", (long)lease.TotalMilliseconds), ("owner", owner));
 
     public IReadOnlyList<LeaseHolder> ListLeaseHolders() => _retry.Run(() =>
     {

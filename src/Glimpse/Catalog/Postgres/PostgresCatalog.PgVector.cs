@@ -17,6 +17,10 @@ public sealed partial class PostgresCatalog
     /// <summary>True when pgvector is installed in this database and the library's vectors are searchable there.</summary>
     public bool HasPgvector { get; private set; }
 
+    public bool SearchesInDatabase => HasPgvector;
+
+    public bool EnableInDatabaseSearch() => EnablePgvector();
+
     /// <summary>
     /// Creates the extension if the server offers it and this role may, adds the column and the
     /// HNSW index for the library's dimension, and fills the column for vectors stored before.

@@ -1,9 +1,23 @@
+using Npgsql;
+
 namespace Glimpse.Catalog.Postgres;
 
 /// <summary><c>glimpse verify</c> on a server's library: the same invariants as the SQLite catalog's (the server keeps its own pages sound).</summary>
 public sealed partial class PostgresCatalog
 {
     public VerifyReport Verify()
+    {
+        try
+        {
+            return VerifyUnguarded();
+        }
+        catch (NpgsqlException e)
+        {
+            throw new CatalogException($"{Location} cannot be read: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+    }
+
+    VerifyReport VerifyUnguarded()
     {
         var problems = new List<VerifyProblem>();
         void Add(string check, long count, string detail)
