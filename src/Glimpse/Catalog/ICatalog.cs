@@ -1,4 +1,3 @@
-using Glimpse.Models;
 
 namespace Glimpse.Catalog;
 

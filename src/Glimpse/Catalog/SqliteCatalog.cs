@@ -1,4 +1,3 @@
-using Glimpse.Models;
 using Microsoft.Data.Sqlite;
 
 namespace Glimpse.Catalog;

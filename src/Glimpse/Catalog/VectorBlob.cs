@@ -23,7 +23,7 @@ internal static class VectorBlob
         new(row.GetInt64(0), row.GetString(1), row.GetInt64(2), ToVector(row.GetFieldValue<byte[]>(3)));
 
     /// <summary>Refuses a whole batch before any of it is written: no model bound yet, or a vector that does not fit.</summary>
-    public static void CheckBatch(Models.ModelIdentity? model, IEnumerable<(long Id, float[] Vector)> vectors)
+    public static void CheckBatch(ModelIdentity? model, IEnumerable<(long Id, float[] Vector)> vectors)
     {
         int dimension = model?.Dimension ?? throw new InvalidOperationException("Bind a model to the catalog before storing vectors.");
         foreach (var (id, vector) in vectors)

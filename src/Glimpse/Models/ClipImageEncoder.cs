@@ -1,3 +1,4 @@
+using Glimpse.Catalog;
 using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 

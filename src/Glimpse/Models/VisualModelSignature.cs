@@ -1,3 +1,5 @@
+using Glimpse.Catalog;
+
 namespace Glimpse.Models;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Glimpse.Models;
 using Npgsql;
 
 namespace Glimpse.Catalog.Postgres;

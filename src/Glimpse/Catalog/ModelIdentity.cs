@@ -1,9 +1,10 @@
-namespace Glimpse.Models;
+namespace Glimpse.Catalog;
 
 /// <summary>
-/// What makes two models' vectors comparable: the exact visual weights (sha256 of the .onnx),
+/// What makes two models' vectors comparable: the exact visual weights (ModelFingerprint: the .onnx,
+/// and its external-data files when it has them),
 /// the embedding size and the preprocessing. Stored in the catalog; vectors of different
-/// identities are never mixed.
+/// identities are never mixed. A catalog record: the catalog depends on nothing of the models.
 /// </summary>
 public sealed record ModelIdentity(string Name, int Dimension, string VisualSha256, string Preprocess)
 {
