@@ -101,12 +101,13 @@ public sealed class IndexingPipeline
         stages.AddRange(encodeLoops);
         stages.Add(Task.WhenAll(encodeLoops).ContinueWith(_ => encoded.Writer.TryComplete(), TaskScheduler.Default));
         stages.Add(Task.Run(() => CommitLoopAsync(encoded.Reader, fatal.Token)));
-        Task heartbeat = Task.Run(() => HeartbeatLoopAsync(fatal, heartbeatStop.Token));
+        var leases = new LeaseHeartbeat(_catalog, Owner, _options.Lease);
+        Task heartbeat = Task.Run(() => leases.RunAsync(fatal, heartbeatStop.Token));
 
         try
         {
             await WhenAllOrFirstFault(stages.Append(scan).ToList(), fatal).ConfigureAwait(false);
-            if (_heartbeatFailure is { } failure)
+            if (leases.Failure is { } failure)
                 throw failure; // the stages stopped because this run could no longer keep its claims
         }
         finally
@@ -375,63 +376,6 @@ public sealed class IndexingPipeline
             Progress.AddReused(Math.Min(batch.Reused, result.Done));
             if (result.Rejected > 0)
                 _warn($"{result.Rejected} images were taken over by another worker after this one's lease ran out; their results were dropped.");
-        }
-    }
-
-    /// <summary>Set when the heartbeat gave up: the run stops with it instead of working on claims it no longer holds.</summary>
-    volatile Exception? _heartbeatFailure;
-
-    /// <summary>
-    /// Renews this run's leases every third of the lease. A renewal that fails, or hangs (a locked
-    /// catalog, a server away), is tried again; when renewals have been failing or hanging for two
-    /// thirds of the lease the run stops with one line: past the lease, other workers take its
-    /// claims and its work would be dropped at commit anyway. The time counts from the first
-    /// renewal that did not succeed, not from the last success: a process that was frozen (a
-    /// suspended laptop) and wakes up renews at once and carries on.
-    /// </summary>
-    async Task HeartbeatLoopAsync(CancellationTokenSource fatal, CancellationToken token)
-    {
-        TimeSpan every = _options.Lease / 3;
-        TimeSpan giveUpAfter = _options.Lease * 2 / 3;
-        System.Diagnostics.Stopwatch? failingFor = null;
-        Task? renewal = null;
-        Exception? lastError = null;
-        try
-        {
-            while (true)
-            {
-                await Task.Delay(failingFor is null ? every : TimeSpan.FromMilliseconds(Math.Min(every.TotalMilliseconds, 250)), token).ConfigureAwait(false);
-                renewal ??= Task.Run(() => _catalog.RenewLeases(Owner, _options.Lease), CancellationToken.None);
-                failingFor ??= System.Diagnostics.Stopwatch.StartNew();
-                TimeSpan left = giveUpAfter - failingFor.Elapsed;
-                if (left > TimeSpan.Zero)
-                    await Task.WhenAny(renewal, Task.Delay(left, token)).ConfigureAwait(false);
-                if (renewal.IsCompletedSuccessfully)
-                {
-                    renewal = null;
-                    failingFor = null;
-                    lastError = null;
-                    continue;
-                }
-                if (renewal.IsFaulted)
-                {
-                    lastError = renewal.Exception!.GetBaseException();
-                    renewal = null; // try again soon
-                }
-                if (failingFor.Elapsed >= giveUpAfter)
-                {
-                    string why = lastError is null ? "the catalog did not answer" : ImageDecoder.OneLine(lastError.Message);
-                    _heartbeatFailure = new Catalog.CatalogException(
-                        $"could not renew this run's claims on {_catalog.Location} for {failingFor.Elapsed.TotalSeconds:0} s ({why}); " +
-                        $"stopping before its {_options.Lease.TotalSeconds:0} s leases run out and other workers take them. Committed work is safe: run the same command again.",
-                        lastError);
-                    fatal.Cancel();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 
