@@ -35,6 +35,7 @@ public sealed class IndexingPipeline
     readonly IndexingOptions _options;
     readonly Action<string> _warn;
     readonly TensorPool _tensors;
+    readonly DecodeStage _decode;
 
     /// <summary>Inference calls run at once: the options' count, else the encoder's layout.</summary>
     readonly int _encoders;
@@ -53,6 +54,7 @@ public sealed class IndexingPipeline
         _encoders = options.EncodeWorkers > 0 ? options.EncodeWorkers : encoder.ConcurrentBatches;
         _tensors = new TensorPool(_preprocessor.TensorLength,
             options.BatchSize * (_encoders + 1) + Math.Max(1, options.DecodeWorkers));
+        _decode = new DecodeStage(catalog, encoder.Dimension, _preprocessor, _tensors);
     }
 
     public IndexProgress Progress { get; } = new();
@@ -91,7 +93,7 @@ public sealed class IndexingPipeline
             Task.Run(() => ClaimLoopAsync(scan, claims.Writer, stopping.Token)),
         };
         var decoders = Enumerable.Range(0, Math.Max(1, _options.DecodeWorkers))
-            .Select(_ => Task.Run(() => DecodeLoopAsync(root, claims.Reader, prepared.Writer, stopping.Token, fatal.Token)))
+            .Select(_ => Task.Run(() => _decode.RunAsync(root, claims.Reader, prepared.Writer, stopping.Token, fatal.Token)))
             .ToArray();
         stages.AddRange(decoders);
         stages.Add(Task.WhenAll(decoders).ContinueWith(_ => prepared.Writer.TryComplete(), TaskScheduler.Default));
@@ -221,71 +223,8 @@ public sealed class IndexingPipeline
         }
     }
 
-    async Task DecodeLoopAsync(string root, ChannelReader<ClaimedImage> reader, ChannelWriter<PreparedImage> writer,
-        CancellationToken stopping, CancellationToken fatal)
-    {
-        try
-        {
-            while (await reader.WaitToReadAsync(stopping).ConfigureAwait(false))
-            {
-                while (!stopping.IsCancellationRequested && reader.TryRead(out ClaimedImage? image))
-                {
-                    PreparedImage result = Prepare(root, image);
-                    // Written even while stopping: a decoded image is finished work worth committing.
-                    await writer.WriteAsync(result, fatal).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-        }
-    }
-
-    internal PreparedImage Prepare(string root, ClaimedImage image)
-    {
-        byte[] encoded;
-        try
-        {
-            encoded = File.ReadAllBytes(Path.Combine(root, image.Path));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return PreparedImage.Failed(image, "read", "file vanished before it was read");
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return PreparedImage.Failed(image, "read", "permission denied");
-        }
-        catch (IOException e)
-        {
-            return PreparedImage.Failed(image, "read", ImageDecoder.OneLine(e.Message));
-        }
-
-        // Content identity, from the bytes read for decoding anyway: a moved or copied file
-        // takes the vector its content already has, with no decoding or inference.
-        string hash = Convert.ToHexStringLower(BitConverter.GetBytes(System.IO.Hashing.XxHash3.HashToUInt64(encoded)));
-        if (_catalog.FindVectorByContent(hash, encoded.Length) is { } known && known.Length == _encoder.Dimension)
-            return new PreparedImage(image, null, null) { Reused = known, ContentHash = hash };
-
-        float[] tensor = _tensors.Rent();
-        try
-        {
-            _preprocessor.Preprocess(encoded, tensor.AsSpan(0, _preprocessor.TensorLength), image.Path);
-            return new PreparedImage(image, tensor, null) { ContentHash = hash };
-        }
-        catch (ImageDecodeException e)
-        {
-            // A bad image is data: the decoders' failures become the image's recorded reason. Any
-            // other exception is a Glimpse bug and fails the run loudly (not a "corrupt image" row).
-            _tensors.Return(tensor);
-            return PreparedImage.Failed(image, "decode", e.Message);
-        }
-        catch
-        {
-            _tensors.Return(tensor);
-            throw;
-        }
-    }
+    /// <summary>Reads, decodes and preprocesses one claimed image (tests call it directly).</summary>
+    internal PreparedImage Prepare(string root, ClaimedImage image) => _decode.Prepare(root, image);
 
     async Task EncodeLoopAsync(ChannelReader<PreparedImage> reader, ChannelWriter<EncodedBatch> writer, CancellationToken fatal)
     {
@@ -398,16 +337,6 @@ public sealed class IndexingPipeline
             else if (nothingInHand && _catalog.ReleaseClaims(Owner) is var released and > 0)
                 _warn($"{released} images leased in this worker's name were not in hand (a claim's reply was lost); released them.");
         }
-    }
-
-    internal sealed record PreparedImage(ClaimedImage Image, float[]? Tensor, FailedImage? Failure)
-    {
-        /// <summary>The vector of the same content found in the catalog (a moved or copied file).</summary>
-        public float[]? Reused { get; init; }
-        public string? ContentHash { get; init; }
-
-        public static PreparedImage Failed(ClaimedImage image, string stage, string reason) =>
-            new(image, null, new FailedImage(image.Id, stage, reason));
     }
 
     sealed record EncodedBatch(IReadOnlyList<EmbeddedImage> Done, IReadOnlyList<FailedImage> Failed, int Reused);
