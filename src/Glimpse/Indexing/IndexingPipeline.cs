@@ -20,12 +20,6 @@ public sealed class IndexingPipeline
     /// <summary>Files registered per catalog transaction during the scan.</summary>
     const int RegisterChunk = 1000;
 
-    /// <summary>
-    /// How long the encoder waits for more images before running a partial batch. Short enough
-    /// that the tail of a run is not held back, long enough that full batches are the rule.
-    /// </summary>
-    static readonly TimeSpan PartialBatchWait = TimeSpan.FromMilliseconds(250);
-
     /// <summary>How often an idle claimer asks again while other workers still hold leases.</summary>
     static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
 
@@ -36,6 +30,7 @@ public sealed class IndexingPipeline
     readonly Action<string> _warn;
     readonly TensorPool _tensors;
     readonly DecodeStage _decode;
+    readonly EncodeStage _encode;
 
     /// <summary>Inference calls run at once: the options' count, else the encoder's layout.</summary>
     readonly int _encoders;
@@ -55,6 +50,7 @@ public sealed class IndexingPipeline
         _tensors = new TensorPool(_preprocessor.TensorLength,
             options.BatchSize * (_encoders + 1) + Math.Max(1, options.DecodeWorkers));
         _decode = new DecodeStage(catalog, encoder.Dimension, _preprocessor, _tensors);
+        _encode = new EncodeStage(encoder, options.BatchSize, _preprocessor.TensorLength, _tensors);
     }
 
     public IndexProgress Progress { get; } = new();
@@ -98,7 +94,7 @@ public sealed class IndexingPipeline
         stages.AddRange(decoders);
         stages.Add(Task.WhenAll(decoders).ContinueWith(_ => prepared.Writer.TryComplete(), TaskScheduler.Default));
         var encodeLoops = Enumerable.Range(0, encoders)
-            .Select(_ => Task.Run(() => EncodeLoopAsync(prepared.Reader, encoded.Writer, fatal.Token)))
+            .Select(_ => Task.Run(() => _encode.RunAsync(prepared.Reader, encoded.Writer, fatal.Token)))
             .ToArray();
         stages.AddRange(encodeLoops);
         stages.Add(Task.WhenAll(encodeLoops).ContinueWith(_ => encoded.Writer.TryComplete(), TaskScheduler.Default));
@@ -226,85 +222,6 @@ public sealed class IndexingPipeline
     /// <summary>Reads, decodes and preprocesses one claimed image (tests call it directly).</summary>
     internal PreparedImage Prepare(string root, ClaimedImage image) => _decode.Prepare(root, image);
 
-    async Task EncodeLoopAsync(ChannelReader<PreparedImage> reader, ChannelWriter<EncodedBatch> writer, CancellationToken fatal)
-    {
-        int per = _preprocessor.TensorLength;
-        int size = _options.BatchSize;
-        float[] batch = new float[size * per];
-        var images = new List<PreparedImage>(size);
-        var reused = new List<EmbeddedImage>();
-        var failures = new List<FailedImage>();
-        while (true)
-        {
-            PreparedImage? next = await ReadWithin(reader, images.Count + failures.Count + reused.Count > 0 ? PartialBatchWait : null, fatal).ConfigureAwait(false);
-            if (next is null)
-            {
-                if (reader.Completion.IsCompleted)
-                    break;
-                await FlushAsync().ConfigureAwait(false); // idle: run the partial batch
-                continue;
-            }
-
-            if (next.Failure is not null)
-            {
-                failures.Add(next.Failure);
-            }
-            else if (next.Reused is not null)
-            {
-                reused.Add(new EmbeddedImage(next.Image.Id, next.Reused, next.ContentHash));
-            }
-            else
-            {
-                next.Tensor.AsSpan(0, per).CopyTo(batch.AsSpan(images.Count * per, per));
-                _tensors.Return(next.Tensor!);
-                images.Add(next);
-            }
-            if (images.Count == size || failures.Count + reused.Count >= size)
-                await FlushAsync().ConfigureAwait(false);
-        }
-        await FlushAsync().ConfigureAwait(false);
-
-        async Task FlushAsync()
-        {
-            if (images.Count == 0 && failures.Count == 0 && reused.Count == 0)
-                return;
-            var done = new List<EmbeddedImage>(images.Count + reused.Count);
-            done.AddRange(reused);
-            if (images.Count > 0)
-            {
-                float[] vectors = _encoder.Encode(batch, images.Count);
-                int dim = _encoder.Dimension;
-                for (int i = 0; i < images.Count; i++)
-                    done.Add(new EmbeddedImage(images[i].Image.Id, vectors.AsSpan(i * dim, dim).ToArray(), images[i].ContentHash));
-            }
-            await writer.WriteAsync(new EncodedBatch(done, failures.ToList(), reused.Count), fatal).ConfigureAwait(false);
-            images.Clear();
-            reused.Clear();
-            failures.Clear();
-        }
-    }
-
-    /// <summary>The next item, or null when the channel is finished or <paramref name="wait"/> passed first.</summary>
-    static async Task<PreparedImage?> ReadWithin(ChannelReader<PreparedImage> reader, TimeSpan? wait, CancellationToken fatal)
-    {
-        if (reader.TryRead(out PreparedImage? item))
-            return item;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(fatal);
-        if (wait is { } w)
-            timeout.CancelAfter(w);
-        try
-        {
-            while (await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
-                if (reader.TryRead(out item))
-                    return item;
-            return null;
-        }
-        catch (OperationCanceledException) when (!fatal.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
-
     async Task CommitLoopAsync(ChannelReader<EncodedBatch> reader, CancellationToken fatal)
     {
         await foreach (EncodedBatch batch in reader.ReadAllAsync(fatal).ConfigureAwait(false))
@@ -339,5 +256,4 @@ public sealed class IndexingPipeline
         }
     }
 
-    sealed record EncodedBatch(IReadOnlyList<EmbeddedImage> Done, IReadOnlyList<FailedImage> Failed, int Reused);
 }
