@@ -64,7 +64,9 @@ internal sealed class FileScanner
             {
                 if (entry.Name.StartsWith('.'))
                     continue;
-                if (entry.LinkTarget is not null && !_followLinksOutside && LeadsOutside(entry))
+                // From the walk's own stat: no readlink call for the files that are not links.
+                bool isLink = (entry.Attributes & FileAttributes.ReparsePoint) != 0;
+                if (isLink && !_followLinksOutside && LeadsOutside(entry))
                 {
                     Skip(LinkOutsideKind, entry);
                     continue;
@@ -73,9 +75,9 @@ internal sealed class FileScanner
                 {
                     if (_excludedDir is not null && string.Equals(sub.FullName, _excludedDir, StringComparison.Ordinal))
                         continue;
-                    if (sub.LinkTarget is not null && !visited.Add(Resolved(sub.FullName)))
+                    if (isLink && !visited.Add(Resolved(sub.FullName)))
                         continue;
-                    if (sub.LinkTarget is null)
+                    if (!isLink)
                         visited.Add(sub.FullName);
                     subdirs.Add(sub.FullName);
                 }
