@@ -46,8 +46,7 @@ public class FormatFixtureTests
         var tensor = new float[pre.TensorLength];
         pre.Preprocess(File.ReadAllBytes(Path.Combine(dir, file)), tensor);
         var (reference, _) = NpyFile.Read(Path.Combine(dir, Path.GetFileNameWithoutExtension(file) + ".tensor.npy"));
-        var diffs = tensor.Zip(reference, (a, b) => Math.Abs(a - b)).Order().ToArray();
-        double mean = diffs.Average(), p99 = diffs[(int)(diffs.Length * 0.99)];
+        var (mean, p99) = Differences.Of(tensor, reference);
         Assert.True(mean <= 0.02 && p99 <= 0.10, $"{file}: mean |diff| {mean:0.0000} (0.02), p99 {p99:0.0000} (0.10)");
     }
 

@@ -26,3 +26,20 @@ internal static class Vectors
         return v;
     }
 }
+
+/// <summary>How far one tensor or picture is from its reference, element by element: the shared fixtures' tolerance is stated as mean and 99th percentile.</summary>
+internal static class Differences
+{
+    public static (double Mean, double P99) Of(float[] actual, float[] reference) =>
+        Summarise(actual.Zip(reference, (a, b) => (double)Math.Abs(a - b)).ToArray(), actual.Length, reference.Length);
+
+    public static (double Mean, double P99) Of(byte[] actual, byte[] reference, int count) =>
+        Summarise(Enumerable.Range(0, count).Select(i => (double)Math.Abs(actual[i] - reference[i])).ToArray(), count, count);
+
+    static (double Mean, double P99) Summarise(double[] diffs, int actualLength, int referenceLength)
+    {
+        Assert.Equal(referenceLength, actualLength);
+        Array.Sort(diffs);
+        return (diffs.Average(), diffs[(int)(diffs.Length * 0.99)]);
+    }
+}
