@@ -52,7 +52,7 @@ internal static class ModelResolver
         var folder = ModelFolder.Open(path);
         if (catalog.Model is not { } stored)
             return folder;
-        ModelIdentity offered = VisualModelSignature.Read(folder).Identity;
+        ModelIdentity offered = folder.ReadIdentity();
         if (!stored.IsCompatibleWith(offered))
             throw new ModelFolderException(
                 $"model {folder.Path} is not the one {catalog.Location} was indexed with ('{stored.Name}', {stored.Dimension}-d, visual sha256 {stored.VisualSha256[..12]}…; " +

@@ -37,15 +37,15 @@ internal static class PreprocessCommand
                 string name = Path.GetFileNameWithoutExtension(image);
                 try
                 {
-                    RgbImage square = pre.Prepare(File.ReadAllBytes(image), image);
+                    byte[] encoded = File.ReadAllBytes(image);
                     if (npyDir is not null)
                     {
                         var tensor = new float[pre.TensorLength];
-                        pre.Normalize(square, tensor);
+                        pre.Preprocess(encoded, tensor, image);
                         NpyFile.Write(Path.Combine(npyDir, name + ".npy"), tensor, [3, config.Height, config.Width]);
                     }
                     if (pngDir is not null)
-                        File.WriteAllBytes(Path.Combine(pngDir, name + ".png"), ImageEncoder.Png(square));
+                        File.WriteAllBytes(Path.Combine(pngDir, name + ".png"), pre.PreparedPng(encoded, image));
                     cli.Out.WriteLine(image);
                 }
                 catch (Exception e) when (e is ImageDecodeException or IOException or UnauthorizedAccessException)

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace Glimpse.Catalog;
 
 /// <summary>Taking in vectors made elsewhere (glimpse import).</summary>
-public sealed partial class SqliteCatalog
+internal sealed partial class SqliteCatalog
 {
     public int Adopt(IReadOnlyList<(ScannedFile File, float[] Vector)> images)
     {

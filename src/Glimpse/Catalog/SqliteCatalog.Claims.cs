@@ -2,13 +2,11 @@ using Microsoft.Data.Sqlite;
 
 namespace Glimpse.Catalog;
 
-public sealed partial class SqliteCatalog
+internal sealed partial class SqliteCatalog
 {
-    // NB: "status = 0 OR lease_until < now" alone makes SQLite scan every row; the leading
-    // "status < 2" lets it walk the partial index of unfinished rows instead.
-    internal const string ClaimQuery = """
+    internal static readonly string ClaimQuery = $"""
         SELECT id, path, size, mtime_ns FROM images
-        WHERE status < 2 AND (status = 0 OR lease_until < $now)
+        WHERE {CatalogRules.Claimable("$now")}
         ORDER BY id
         LIMIT $count
         """;
@@ -23,17 +21,9 @@ public sealed partial class SqliteCatalog
         lock (_lock)
         {
             using var tx = _db.BeginTransaction(deferred: false);
-            // A changed file (size or mtime differ) goes back to pending, failures and all; an
-            // unchanged one is not written, so a rescan of a settled library writes nothing. A
-            // missing file that is back unchanged is done again with the vector it kept.
-            using var upsert = Command("""
-                INSERT INTO images(path, size, mtime_ns, status) VALUES ($path, $size, $mtime, 0)
-                ON CONFLICT(path) DO UPDATE SET
-                    status = CASE WHEN images.status = 4 AND images.size = excluded.size AND images.mtime_ns = excluded.mtime_ns
-                                  AND images.embedding_index IS NOT NULL THEN 2 ELSE 0 END,
-                    size = excluded.size, mtime_ns = excluded.mtime_ns,
-                    lease_owner = NULL, lease_until = NULL, fail_stage = NULL, fail_reason = NULL, attempts = 0
-                WHERE images.size <> excluded.size OR images.mtime_ns <> excluded.mtime_ns OR images.status = 4
+            using var upsert = Command($"""
+                INSERT INTO images AS i (path, size, mtime_ns, status) VALUES ($path, $size, $mtime, 0)
+                ON CONFLICT(path) {CatalogRules.RegisterAgain}
                 """, tx);
             var path = upsert.Parameters.Add("$path", SqliteType.Text);
             var size = upsert.Parameters.Add("$size", SqliteType.Integer);

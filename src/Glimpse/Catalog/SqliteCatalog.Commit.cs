@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Glimpse.Catalog;
 
-public sealed partial class SqliteCatalog
+internal sealed partial class SqliteCatalog
 {
     public CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed) =>
         Writing(() => CommitUnguarded(owner, done, failed));

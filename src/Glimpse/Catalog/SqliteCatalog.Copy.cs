@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Glimpse.Catalog;
 
 /// <summary>Moving a whole catalog between back-ends (<c>glimpse catalog copy</c>).</summary>
-public sealed partial class SqliteCatalog
+internal sealed partial class SqliteCatalog
 {
     public IEnumerable<CatalogRow> ReadRows(string? afterPath = null)
     {
@@ -95,5 +95,11 @@ public sealed partial class SqliteCatalog
                     """, tx, ("$k", key), ("$v", value.ToString(CultureInfo.InvariantCulture)));
             tx.Commit();
         }
+    }
+
+    string? TryReadInfo(string key)
+    {
+        using var cmd = Command("SELECT value FROM catalog_info WHERE key = $k", null, ("$k", key));
+        return cmd.ExecuteScalar() as string;
     }
 }

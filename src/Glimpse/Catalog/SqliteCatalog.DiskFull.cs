@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Glimpse.Catalog;
 
-public sealed partial class SqliteCatalog
+internal sealed partial class SqliteCatalog
 {
     /// <summary>SQLite's result code for "database or disk is full".</summary>
     const int SqliteFull = 13;

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 namespace Glimpse.Catalog;
 
 /// <summary>Rescans: what the folder no longer has, moved and copied files, prune and forget.</summary>
-public sealed partial class SqliteCatalog
+internal sealed partial class SqliteCatalog
 {
     public void BeginScan()
     {
@@ -27,26 +27,21 @@ public sealed partial class SqliteCatalog
                 throw new InvalidOperationException("CompleteScan needs a BeginScan first.");
             _scanning = false;
             using var tx = _db.BeginTransaction(deferred: false);
-            var gone = new List<(long Id, string Path)>();
+            var unseen = new List<(long, string)>();
             using (var cmd = Command("""
                 SELECT id, path FROM images WHERE status <> 4 AND path NOT IN (SELECT path FROM temp.scan_seen)
                 """, tx))
             using (var reader = cmd.ExecuteReader())
                 while (reader.Read())
-                {
-                    string path = reader.GetString(1);
-                    if (!MassDeletionGuard.InUnreadableFolder(path, unreadableFolders))
-                        gone.Add((reader.GetInt64(0), path));
-                }
+                    unseen.Add((reader.GetInt64(0), reader.GetString(1)));
 
-            if (gone.Count > 0 && !allowMassDelete)
-                MassDeletionGuard.Check(gone.Select(g => g.Path).ToList(), massDeleteThreshold,
-                    () => Scalar("SELECT COUNT(*) FROM images WHERE status <> 4", tx),
-                    (lo, hi) => Scalar("SELECT COUNT(*) FROM images WHERE status <> 4 AND path >= $lo AND path < $hi", tx, ("$lo", lo), ("$hi", hi)));
+            IReadOnlyList<long> gone = MassDeletionGuard.SelectGone(unseen, unreadableFolders, allowMassDelete, massDeleteThreshold,
+                () => Scalar("SELECT COUNT(*) FROM images WHERE status <> 4", tx),
+                (lo, hi) => Scalar("SELECT COUNT(*) FROM images WHERE status <> 4 AND path >= $lo AND path < $hi", tx, ("$lo", lo), ("$hi", hi)));
 
             using var mark = Command("UPDATE images SET status = 4, lease_owner = NULL, lease_until = NULL WHERE id = $id", tx);
             var id = mark.Parameters.Add("$id", SqliteType.Integer);
-            foreach (var (rowId, _) in gone)
+            foreach (long rowId in gone)
             {
                 id.Value = rowId;
                 mark.ExecuteNonQuery();

@@ -2,43 +2,34 @@ using Microsoft.Data.Sqlite;
 
 namespace Glimpse.Catalog;
 
-public sealed partial class SqliteCatalog
+internal sealed partial class SqliteCatalog
 {
-    /// <summary>The window over which <see cref="CatalogStats.RecentImagesPerSecond"/> is measured.</summary>
-    static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(2);
-
     public CatalogStats GetStats()
     {
         lock (_lock)
         {
-            var counts = new long[5];
+            var byStatus = new List<(int, long)>();
             using (var cmd = Command("SELECT status, COUNT(*) FROM images GROUP BY status"))
             using (var reader = cmd.ExecuteReader())
                 while (reader.Read())
-                {
-                    int status = reader.GetInt32(0);
-                    if (status is >= 0 and < 5)
-                        counts[status] = reader.GetInt64(1);
-                }
+                    byStatus.Add((reader.GetInt32(0), reader.GetInt64(1)));
 
             var reasons = new List<(string, string, long)>();
             using (var cmd = Command("""
                 SELECT COALESCE(fail_stage, ''), COALESCE(fail_reason, ''), COUNT(*) FROM images WHERE status = 3
-                GROUP BY 1, 2 ORDER BY 3 DESC, 2 LIMIT 20
-                """))
+                GROUP BY 1, 2 ORDER BY 3 DESC, 2 LIMIT $shown
+                """, null, ("$shown", CatalogRules.FailureReasonsShown)))
             using (var reader = cmd.ExecuteReader())
                 while (reader.Read())
                     reasons.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
 
             long now = NowMs();
-            long windowStart = now - (long)RateWindow.TotalMilliseconds;
+            long windowStart = now - (long)CatalogRules.RateWindow.TotalMilliseconds;
             long recent = Scalar("SELECT COUNT(*) FROM images WHERE done_at >= $since", null, ("$since", windowStart));
             long first = Scalar("SELECT COALESCE(MIN(done_at), 0) FROM images WHERE done_at >= $since", null, ("$since", windowStart));
-            double seconds = recent > 1 ? Math.Max((now - first) / 1000.0, 1.0) : 0;
-            double rate = seconds > 0 ? recent / seconds : 0;
 
             long bytes = new[] { "", "-wal" }.Select(s => new FileInfo(Location + s)).Where(f => f.Exists).Sum(f => f.Length);
-            return new CatalogStats(counts[0], counts[1], counts[2], counts[3], counts[4], reasons, rate, bytes);
+            return CatalogRules.Stats(byStatus, reasons, CatalogRules.RecentRate(recent, first, now), bytes);
         }
     }
 

@@ -7,7 +7,7 @@ namespace Glimpse.Catalog;
 /// SQLite serialises their writes and WAL lets readers (<c>glimpse status</c>) run beside them.
 /// Within a process one connection is shared under a lock.
 /// </summary>
-public sealed partial class SqliteCatalog : ICatalog
+internal sealed partial class SqliteCatalog : ICatalog
 {
     const string ModelKeyPrefix = "model.";
 
@@ -71,31 +71,20 @@ public sealed partial class SqliteCatalog : ICatalog
         lock (_lock)
         {
             using var tx = _db.BeginTransaction(deferred: false);
-            ModelIdentity? stored = ReadModel(tx);
-            if (stored is null)
+            var decision = ModelBinding.Decide(ReadModel(tx), model, Location, "pass --catalog PATH to keep a separate index for this model.");
+            if (decision.Write)
             {
+                ModelIdentity bound = decision.Bound;
                 foreach (var (key, value) in new[]
                          {
-                             ("name", model.Name), ("dimension", model.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                             ("visual_sha256", model.VisualSha256), ("preprocess", model.Preprocess),
-                         }.Concat(model.Folder is null ? [] : new[] { ("folder", model.Folder) }))
-                    Execute("INSERT INTO catalog_info(key, value) VALUES ($k, $v)", tx, ("$k", ModelKeyPrefix + key), ("$v", value));
+                             ("name", bound.Name), ("dimension", bound.Dimension.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                             ("visual_sha256", bound.VisualSha256), ("preprocess", bound.Preprocess),
+                         }.Concat(bound.Folder is null ? [] : new[] { ("folder", bound.Folder) }))
+                    Execute("INSERT INTO catalog_info(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        tx, ("$k", ModelKeyPrefix + key), ("$v", value));
                 tx.Commit();
-                Model = model;
-                return;
             }
-
-            if (stored.IsCompatibleWith(model) && model.Folder is not null && model.Folder != stored.Folder)
-            {
-                Execute("""
-                    INSERT INTO catalog_info(key, value) VALUES ('model.folder', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value
-                    """, tx, ("$v", model.Folder));
-                tx.Commit();
-                stored = stored with { Folder = model.Folder };
-            }
-            if (!stored.IsCompatibleWith(model))
-                throw CatalogException.ModelMismatch(Location, stored, model, "pass --catalog PATH to keep a separate index for this model.");
-            Model = stored;
+            Model = decision.Bound;
         }
     }
 

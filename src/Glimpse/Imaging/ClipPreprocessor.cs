@@ -40,6 +40,9 @@ public sealed class ClipPreprocessor
         Normalize(Prepare(encoded, fileName), destination);
 
     /// <summary>The S x S 8-bit RGB picture the model sees, before normalisation.</summary>
+    /// <summary>What the model sees, before normalisation, as a PNG (the resized and cropped image): for checking a preprocessing by eye.</summary>
+    public byte[] PreparedPng(byte[] encoded, string? fileName = null) => ImageEncoder.Png(Prepare(encoded, fileName));
+
     internal RgbImage Prepare(byte[] encoded, string? fileName = null) => ResizeAndCrop(ImageDecoder.Decode(encoded, Decode, fileName));
 
     internal RgbImage ResizeAndCrop(RgbImage image)

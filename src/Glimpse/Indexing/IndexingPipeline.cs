@@ -7,7 +7,9 @@ namespace Glimpse.Indexing;
 
 /// <summary>
 /// Scan → register → claim → read + decode + preprocess (all cores) → batched inference (one
-/// shared session, spread over the cores as the encoder's layout says) → commit, linked by bounded channels so memory stays flat and stages overlap.
+/// shared session, spread over the cores as the encoder's layout says) → commit, each stage a
+/// type of its own, linked by bounded channels so memory stays flat and stages overlap; a lease
+/// heartbeat runs beside them.
 /// </summary>
 /// <remarks>
 /// Crash safety comes from the catalog: an image is only "done" in the same transaction that
@@ -17,40 +19,29 @@ namespace Glimpse.Indexing;
 /// </remarks>
 public sealed class IndexingPipeline
 {
-    /// <summary>Files registered per catalog transaction during the scan.</summary>
-    const int RegisterChunk = 1000;
-
-    /// <summary>How often an idle claimer asks again while other workers still hold leases.</summary>
-    static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
-
     readonly ICatalog _catalog;
     readonly ClipImageEncoder _encoder;
-    readonly ClipPreprocessor _preprocessor;
     readonly IndexingOptions _options;
     readonly Action<string> _warn;
-    readonly TensorPool _tensors;
     readonly DecodeStage _decode;
     readonly EncodeStage _encode;
 
     /// <summary>Inference calls run at once: the options' count, else the encoder's layout.</summary>
     readonly int _encoders;
 
-    /// <summary>Images claimed by this run and not yet committed (or dropped): zero means nothing is in hand.</summary>
-    long _inHand;
-
     public IndexingPipeline(ICatalog catalog, ClipImageEncoder encoder, IndexingOptions options, Action<string>? warn = null)
     {
         _catalog = catalog;
         _encoder = encoder;
         _options = options;
-        _preprocessor = new ClipPreprocessor(encoder.Folder.Preprocess, options.Decode);
+        var preprocessor = new ClipPreprocessor(encoder.Folder.Preprocess, options.Decode);
         _warn = warn ?? (_ => { });
-        // Enough idle buffers for every decoded image the channels and workers can hold at once.
         _encoders = options.EncodeWorkers > 0 ? options.EncodeWorkers : encoder.ConcurrentBatches;
-        _tensors = new TensorPool(_preprocessor.TensorLength,
+        // Enough idle buffers for every decoded image the channels and workers can hold at once.
+        var tensors = new TensorPool(preprocessor.TensorLength,
             options.BatchSize * (_encoders + 1) + Math.Max(1, options.DecodeWorkers));
-        _decode = new DecodeStage(catalog, encoder.Dimension, _preprocessor, _tensors);
-        _encode = new EncodeStage(encoder, options.BatchSize, _preprocessor.TensorLength, _tensors);
+        _decode = new DecodeStage(catalog, encoder.Dimension, preprocessor, tensors);
+        _encode = new EncodeStage(encoder, options.BatchSize, preprocessor.TensorLength, tensors);
     }
 
     public IndexProgress Progress { get; } = new();
@@ -65,15 +56,20 @@ public sealed class IndexingPipeline
     /// <param name="excludedDir">A folder under the root never to scan (the catalog's own).</param>
     public async Task<IndexRunSummary> RunAsync(string root, string? excludedDir, CancellationToken stop)
     {
+        var scanner = new ScanStage(_catalog, _options, Progress, _warn);
+        var claimer = new ClaimStage(_catalog, Owner, _options, _warn);
+        var committer = new CommitStage(_catalog, Owner, claimer, Progress, _warn);
+        var leases = new LeaseHeartbeat(_catalog, Owner, _options.Lease);
+
         _catalog.BindModel(_encoder.Identity);
-        ReleaseAbandonedClaims();
+        claimer.ReleaseAbandoned();
         if (_options.RetryFailed)
             _catalog.ResetFailed();
         Progress.SetLeft(_catalog.GetStats().Left);
 
         int batch = _options.BatchSize;
-        var claims = Channel.CreateBounded<ClaimedImage>(new BoundedChannelOptions(batch * _options.LookaheadBatches) { SingleWriter = true });
         int encoders = _encoders;
+        var claims = Channel.CreateBounded<ClaimedImage>(new BoundedChannelOptions(batch * _options.LookaheadBatches) { SingleWriter = true });
         var prepared = Channel.CreateBounded<PreparedImage>(new BoundedChannelOptions(batch * (encoders + 1)) { SingleReader = encoders == 1 });
         var encoded = Channel.CreateBounded<EncodedBatch>(new BoundedChannelOptions(encoders + 1) { SingleReader = true, SingleWriter = encoders == 1 });
 
@@ -83,11 +79,8 @@ public sealed class IndexingPipeline
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stop, fatal.Token);
         using var heartbeatStop = new CancellationTokenSource();
 
-        Task scan = Task.Run(() => ScanAndRegister(root, excludedDir, stopping.Token));
-        var stages = new List<Task>
-        {
-            Task.Run(() => ClaimLoopAsync(scan, claims.Writer, stopping.Token)),
-        };
+        Task scan = Task.Run(() => scanner.Run(root, excludedDir, stopping.Token));
+        var stages = new List<Task> { scan, Task.Run(() => claimer.RunAsync(scan, claims.Writer, stopping.Token)) };
         var decoders = Enumerable.Range(0, Math.Max(1, _options.DecodeWorkers))
             .Select(_ => Task.Run(() => _decode.RunAsync(root, claims.Reader, prepared.Writer, stopping.Token, fatal.Token)))
             .ToArray();
@@ -98,13 +91,12 @@ public sealed class IndexingPipeline
             .ToArray();
         stages.AddRange(encodeLoops);
         stages.Add(Task.WhenAll(encodeLoops).ContinueWith(_ => encoded.Writer.TryComplete(), TaskScheduler.Default));
-        stages.Add(Task.Run(() => CommitLoopAsync(encoded.Reader, fatal.Token)));
-        var leases = new LeaseHeartbeat(_catalog, Owner, _options.Lease);
+        stages.Add(Task.Run(() => committer.RunAsync(encoded.Reader, fatal.Token)));
         Task heartbeat = Task.Run(() => leases.RunAsync(fatal, heartbeatStop.Token));
 
         try
         {
-            await WhenAllOrFirstFault(stages.Append(scan).ToList(), fatal).ConfigureAwait(false);
+            await WhenAllOrFirstFault(stages, fatal).ConfigureAwait(false);
             if (leases.Failure is { } failure)
                 throw failure; // the stages stopped because this run could no longer keep its claims
         }
@@ -113,6 +105,7 @@ public sealed class IndexingPipeline
             heartbeatStop.Cancel();
             await heartbeat.ConfigureAwait(false);
             _catalog.ReleaseClaims(Owner);
+            Skipped = scanner.Skipped;
         }
 
         long left = _catalog.GetStats().Left;
@@ -139,121 +132,6 @@ public sealed class IndexingPipeline
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
     }
 
-    void ScanAndRegister(string root, string? excludedDir, CancellationToken token)
-    {
-        try
-        {
-            var scanner = new FileScanner(root, excludedDir, _warn, _options.FollowLinksOutside);
-            var chunk = new List<ScannedFile>(RegisterChunk);
-            _catalog.BeginScan();
-            foreach (ScannedFile file in scanner.Scan(token))
-            {
-                chunk.Add(file);
-                if (chunk.Count == RegisterChunk)
-                    Flush();
-            }
-            Flush();
-
-            // Only a scan that saw the whole tree may say what is gone, or what it left out.
-            Skipped = scanner.Skipped;
-            if (!Skipped.Equals(_catalog.ReadSkipped()))
-                _catalog.RecordSkipped(Skipped); // an unchanged rescan writes nothing
-
-            ScanCompletion completion = _catalog.CompleteScan(scanner.UnreadableFolders, _options.AllowMassDelete);
-            if (completion.NotCheckedBecause is { } why)
-                _warn($"gone files were not looked for this time: {why}. The next complete scan does it.");
-            if (completion.NewlyMissing > 0)
-            {
-                Progress.AddMissing(completion.NewlyMissing);
-                _warn($"{completion.NewlyMissing} indexed images are gone from the folder: marked missing ('glimpse prune' removes them).");
-            }
-
-            void Flush()
-            {
-                RegisterResult r = _catalog.Register(chunk);
-                Progress.AddFound(chunk.Count, r.NewOrChanged);
-                chunk.Clear();
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            Progress.MarkScanComplete();
-        }
-    }
-
-    async Task ClaimLoopAsync(Task scan, ChannelWriter<ClaimedImage> writer, CancellationToken token)
-    {
-        try
-        {
-            while (!token.IsCancellationRequested)
-            {
-                IReadOnlyList<ClaimedImage> claimed = _catalog.Claim(Owner, _options.BatchSize, _options.Lease);
-                Interlocked.Add(ref _inHand, claimed.Count);
-                if (claimed.Count > 0)
-                {
-                    foreach (var image in claimed)
-                        await writer.WriteAsync(image, token).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (scan.IsCompleted)
-                {
-                    // Nothing claimable. Done when nothing is unfinished; otherwise our own batches
-                    // are still in flight, or other workers hold leases that may yet expire.
-                    ReleaseAbandonedClaims();
-                    if (!_catalog.HasUnfinished())
-                        break;
-                }
-                await Task.Delay(scan.IsCompleted ? IdlePoll : TimeSpan.FromMilliseconds(100), token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            writer.TryComplete();
-        }
-    }
-
     /// <summary>Reads, decodes and preprocesses one claimed image (tests call it directly).</summary>
     internal PreparedImage Prepare(string root, ClaimedImage image) => _decode.Prepare(root, image);
-
-    async Task CommitLoopAsync(ChannelReader<EncodedBatch> reader, CancellationToken fatal)
-    {
-        await foreach (EncodedBatch batch in reader.ReadAllAsync(fatal).ConfigureAwait(false))
-        {
-            CommitResult result = _catalog.Commit(Owner, batch.Done, batch.Failed);
-            Interlocked.Add(ref _inHand, -(batch.Done.Count + batch.Failed.Count));
-            Progress.AddCommitted(result.Done, result.Failed);
-            Progress.AddReused(Math.Min(batch.Reused, result.Done));
-            if (result.Rejected > 0)
-                _warn($"{result.Rejected} images were taken over by another worker after this one's lease ran out; their results were dropped.");
-        }
-    }
-
-    /// <summary>
-    /// Gives back claims no live worker will finish: those of dead processes of this machine and
-    /// pid namespace, and, when this run holds nothing, those in this worker's own name. A claim
-    /// whose reply was lost with the connection leased rows that never arrived; the heartbeat would
-    /// renew them forever, and the run would wait for them forever.
-    /// </summary>
-    void ReleaseAbandonedClaims()
-    {
-        bool nothingInHand = Interlocked.Read(ref _inHand) == 0;
-        foreach (string owner in _catalog.ListLeaseOwners())
-        {
-            if (owner != Owner)
-            {
-                if (WorkerIdentity.IsDeadLocalOwner(owner))
-                    _catalog.ReleaseClaims(owner);
-            }
-            else if (nothingInHand && _catalog.ReleaseClaims(Owner) is var released and > 0)
-                _warn($"{released} images leased in this worker's name were not in hand (a claim's reply was lost); released them.");
-        }
-    }
-
 }

@@ -35,7 +35,7 @@ public sealed class ClipImageEncoder : IDisposable
     public int? FixedBatch => _signature.FixedBatch;
 
     /// <summary>How many <see cref="Encode"/> calls to run at once, and with how many threads each.</summary>
-    public InferenceLayout Layout { get; }
+    internal InferenceLayout Layout { get; }
 
     /// <summary>
     /// How many <see cref="Encode"/> calls a caller should keep running at once: the layout's calls

@@ -9,7 +9,7 @@ namespace Glimpse.Models;
 /// are found by name (<c>embedding</c>, <c>text_embedding</c>, <c>text_embeds</c>) or shape.
 /// Thread-safe: a server encodes many queries at once.
 /// </summary>
-public sealed class ClipTextEncoder : IDisposable
+internal sealed class ClipTextEncoder : IDisposable
 {
     static readonly string[] KnownIds = ["text", "input_ids"];
     static readonly string[] KnownOutputs = ["embedding", "text_embedding", "text_embeds"];

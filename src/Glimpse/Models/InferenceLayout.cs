@@ -4,7 +4,7 @@ namespace Glimpse.Models;
 /// How a model's inference uses the cores: <see cref="Calls"/> runs at once on the one session,
 /// each with <see cref="ThreadsPerCall"/> ONNX Runtime threads.
 /// </summary>
-public sealed record InferenceLayout(int Calls, int ThreadsPerCall)
+internal sealed record InferenceLayout(int Calls, int ThreadsPerCall)
 {
     /// <summary>
     /// The layout for a model whose batch axis is <paramref name="fixedBatch"/> (null: dynamic),

@@ -14,7 +14,7 @@ namespace Glimpse.Models;
 /// file's hash is remembered per user (<c>~/.cache/glimpse/fingerprints</c>) under its full path,
 /// size and modification time, and computed again when any of those changes.
 /// </remarks>
-public static class ModelFingerprint
+internal static class ModelFingerprint
 {
     public static string Of(OnnxModelFile model)
     {

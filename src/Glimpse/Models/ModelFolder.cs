@@ -1,3 +1,4 @@
+using Glimpse.Catalog;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Glimpse.Imaging;
@@ -33,6 +34,13 @@ public sealed class ModelFolder
     public string VisualModelPath { get; }
     public string? TextualModelPath { get; }
     public PreprocessConfig Preprocess { get; }
+
+    /// <summary>
+    /// The identity the visual encoder's vectors carry, read from its .onnx (and weight files)
+    /// without loading a session: to tell whether this is a catalog's model.
+    /// </summary>
+    /// <exception cref="ModelFolderException">The visual encoder is not a CLIP image encoder that fits the folder.</exception>
+    public ModelIdentity ReadIdentity() => VisualModelSignature.Read(this).Identity;
 
     /// <summary>The CLIP tokenizer.json of the text encoder (it may be missing: only text search needs it).</summary>
     public string TokenizerPath { get; }

@@ -13,7 +13,7 @@ namespace Glimpse.Models;
 /// Field numbers are those of onnx.proto (ModelProto.graph = 7; GraphProto.initializer = 5,
 /// input = 11, output = 12; TensorProto.name = 8, external_data = 13, data_location = 14).
 /// </remarks>
-public sealed class OnnxModelFile
+internal sealed class OnnxModelFile
 {
     OnnxModelFile(string path, IReadOnlyList<OnnxValueInfo> inputs, IReadOnlyList<OnnxValueInfo> outputs,
         IReadOnlyList<string> externalFiles, IReadOnlySet<string> initializerNames)
@@ -228,7 +228,7 @@ public sealed class OnnxModelFile
 }
 
 /// <summary>One graph input or output: its name, ONNX element type (1 = float, 6 = int32, 7 = int64) and shape.</summary>
-public sealed record OnnxValueInfo(string Name, int ElementType, IReadOnlyList<OnnxDim> Dims)
+internal sealed record OnnxValueInfo(string Name, int ElementType, IReadOnlyList<OnnxDim> Dims)
 {
     public const int Float = 1, Int32 = 6, Int64 = 7;
 
@@ -251,7 +251,7 @@ public sealed record OnnxValueInfo(string Name, int ElementType, IReadOnlyList<O
 }
 
 /// <summary>One axis: a fixed size, a symbolic name (a dynamic axis), or neither (unknown).</summary>
-public sealed record OnnxDim(long? Value, string? Param)
+internal sealed record OnnxDim(long? Value, string? Param)
 {
     public override string ToString() => Value?.ToString() ?? Param ?? "?";
 }

@@ -7,7 +7,7 @@ namespace Glimpse.Models;
 /// its batch axis, the embedding output and its dimension, and the model's identity. Commands that
 /// only need to know whether a folder is the catalog's model (search, serve) stop here.
 /// </summary>
-public sealed record VisualModelSignature(OnnxModelFile File, string Input, int? FixedBatch, string Output, int Dimension, ModelIdentity Identity)
+internal sealed record VisualModelSignature(OnnxModelFile File, string Input, int? FixedBatch, string Output, int Dimension, ModelIdentity Identity)
 {
     // Immich (today and before) and Hugging Face name them so; any other float input of the right
     // rank and any [B,D] output also work.

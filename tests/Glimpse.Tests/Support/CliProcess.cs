@@ -27,18 +27,19 @@ internal sealed class CliProcess : IDisposable
         var psi = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (workingDirectory is not null)
             psi.WorkingDirectory = workingDirectory;
+        // Through env --default-signal=INT: a test run started as a background job inherits SIGINT
+        // ignored (the shell's rule for background jobs), and .NET keeps an inherited ignore; a
+        // user's glimpse in a terminal gets SIGINT, so the tests' glimpse must too.
+        psi.FileName = "env";
+        psi.ArgumentList.Add("--default-signal=INT");
         if (asUser is { } uid)
         {
-            psi.FileName = "setpriv";
-            foreach (string a in new[] { $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "dotnet" })
+            foreach (string a in new[] { "setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups" })
                 psi.ArgumentList.Add(a);
             psi.Environment["HOME"] = Path.GetTempPath();
             psi.Environment["DOTNET_CLI_HOME"] = Path.GetTempPath();
         }
-        else
-        {
-            psi.FileName = "dotnet";
-        }
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(CliDll);
         foreach (string a in args)
             psi.ArgumentList.Add(a);

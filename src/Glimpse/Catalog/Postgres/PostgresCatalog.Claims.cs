@@ -2,14 +2,14 @@ using Npgsql;
 
 namespace Glimpse.Catalog.Postgres;
 
-public sealed partial class PostgresCatalog
+internal sealed partial class PostgresCatalog
 {
     // SKIP LOCKED: workers claiming at the same moment each take other rows instead of queueing on
-    // the same ones. "status < 2" first, so the planner walks the partial index of unfinished rows.
-    internal const string ClaimQuery = $"""
+    // the same ones.
+    internal static readonly string ClaimQuery = $"""
         WITH picked AS (
             SELECT id FROM glimpse.images
-            WHERE library_id = @lib AND status < 2 AND (status = 0 OR lease_until < {ServerNowMs})
+            WHERE library_id = @lib AND {CatalogRules.Claimable(ServerNowMs)}
             ORDER BY id
             LIMIT @count
             FOR UPDATE SKIP LOCKED)
@@ -38,17 +38,11 @@ public sealed partial class PostgresCatalog
     RegisterResult Register(NpgsqlConnection conn, List<ScannedFile> sorted, string[] paths, bool recordSeen)
     {
         using var tx = conn.BeginTransaction();
-        // Same rules as the SQLite catalog: changed files go back to pending, unchanged rows are not written.
-        using var upsert = Cmd(conn, """
+        using var upsert = Cmd(conn, $"""
             INSERT INTO glimpse.images AS i (library_id, path, size, mtime_ns, status)
             SELECT @lib, f.path, f.size, f.mtime, 0 FROM unnest(@paths::text[], @sizes::bigint[], @mtimes::bigint[]) AS f(path, size, mtime)
             ORDER BY f.path
-            ON CONFLICT (library_id, path) DO UPDATE SET
-                status = CASE WHEN i.status = 4 AND i.size = excluded.size AND i.mtime_ns = excluded.mtime_ns
-                              AND i.embedding_index IS NOT NULL THEN 2 ELSE 0 END,
-                size = excluded.size, mtime_ns = excluded.mtime_ns,
-                lease_owner = NULL, lease_until = NULL, fail_stage = NULL, fail_reason = NULL, attempts = 0
-            WHERE i.size <> excluded.size OR i.mtime_ns <> excluded.mtime_ns OR i.status = 4
+            ON CONFLICT (library_id, path) {CatalogRules.RegisterAgain}
             """, tx,
             ("lib", _library), ("paths", paths), ("sizes", sorted.Select(f => f.Size).ToArray()), ("mtimes", sorted.Select(f => f.MtimeNs).ToArray()));
         int changed = upsert.ExecuteNonQuery();

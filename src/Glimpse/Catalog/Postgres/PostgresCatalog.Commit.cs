@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace Glimpse.Catalog.Postgres;
 
-public sealed partial class PostgresCatalog
+internal sealed partial class PostgresCatalog
 {
     public CommitResult Commit(string owner, IReadOnlyList<EmbeddedImage> done, IReadOnlyList<FailedImage> failed)
     {

@@ -3,7 +3,7 @@ using System.Data;
 namespace Glimpse.Catalog.Postgres;
 
 /// <summary>Moving a whole catalog between back-ends (<c>glimpse catalog copy</c>).</summary>
-public sealed partial class PostgresCatalog
+internal sealed partial class PostgresCatalog
 {
     public IEnumerable<CatalogRow> ReadRows(string? afterPath = null)
     {

@@ -5,7 +5,7 @@ using Npgsql;
 namespace Glimpse.Catalog.Postgres;
 
 /// <summary>Rescans: what the folder no longer has, moved and copied files, prune and forget.</summary>
-public sealed partial class PostgresCatalog
+internal sealed partial class PostgresCatalog
 {
     /// <summary>The server session whose temp table holds the paths a scan has seen, from BeginScan to CompleteScan.</summary>
     sealed class ScanSession(NpgsqlConnection connection)
@@ -83,26 +83,21 @@ public sealed partial class PostgresCatalog
             return new ScanCompletion(0) { NotCheckedBecause = "the connection to the catalog was lost during the scan, and with it the list of files seen" };
 
         using var tx = conn.BeginTransaction();
-        var gone = new List<(long Id, string Path)>();
+        var unseen = new List<(long, string)>();
         using (var cmd = Cmd(conn, """
             SELECT id, path FROM glimpse.images i
             WHERE library_id = @lib AND status <> 4 AND NOT EXISTS (SELECT 1 FROM pg_temp.scan_seen s WHERE s.path = i.path)
             """, tx, ("lib", _library)))
         using (var r = cmd.ExecuteReader())
             while (r.Read())
-            {
-                string path = r.GetString(1);
-                if (!MassDeletionGuard.InUnreadableFolder(path, unreadableFolders))
-                    gone.Add((r.GetInt64(0), path));
-            }
+                unseen.Add((r.GetInt64(0), r.GetString(1)));
 
-        if (gone.Count > 0 && !allowMassDelete)
-            MassDeletionGuard.Check(gone.Select(g => g.Path).ToList(), massDeleteThreshold,
-                () => CountIn(conn, tx, "status <> 4"),
-                (lo, hi) => CountIn(conn, tx, "status <> 4 AND path >= @lo AND path < @hi", ("lo", lo), ("hi", hi)));
+        IReadOnlyList<long> gone = MassDeletionGuard.SelectGone(unseen, unreadableFolders, allowMassDelete, massDeleteThreshold,
+            () => CountIn(conn, tx, "status <> 4"),
+            (lo, hi) => CountIn(conn, tx, "status <> 4 AND path >= @lo AND path < @hi", ("lo", lo), ("hi", hi)));
 
         using (var mark = Cmd(conn, "UPDATE glimpse.images SET status = 4, lease_owner = NULL, lease_until = NULL WHERE id = ANY(@ids)", tx,
-                   ("ids", gone.Select(g => g.Id).ToArray())))
+                   ("ids", gone.ToArray())))
             mark.ExecuteNonQuery();
         tx.Commit();
         return new ScanCompletion(gone.Count);

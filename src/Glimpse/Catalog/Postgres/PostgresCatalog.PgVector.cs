@@ -9,7 +9,7 @@ namespace Glimpse.Catalog.Postgres;
 /// truth; without pgvector (any PostgreSQL ≥ 13) nothing here runs and search streams the vectors
 /// into Glimpse's own index instead.
 /// </summary>
-public sealed partial class PostgresCatalog
+internal sealed partial class PostgresCatalog
 {
     /// <summary>Vectors written back per statement when the column is first filled.</summary>
     const int BackfillChunk = 1000;

@@ -3,48 +3,43 @@ using Npgsql;
 
 namespace Glimpse.Catalog.Postgres;
 
-public sealed partial class PostgresCatalog
+internal sealed partial class PostgresCatalog
 {
-    /// <summary>The window over which <see cref="CatalogStats.RecentImagesPerSecond"/> is measured.</summary>
-    static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(2);
-
     public CatalogStats GetStats() => _retry.Run(ReadStats);
 
     CatalogStats ReadStats()
     {
         using var conn = Open();
-        var counts = new long[5];
+        var byStatus = new List<(int, long)>();
         using (var cmd = Cmd(conn, "SELECT status, COUNT(*) FROM glimpse.images WHERE library_id = @lib GROUP BY status", null, ("lib", _library)))
         using (var r = cmd.ExecuteReader())
             while (r.Read())
-                if (r.GetInt32(0) is var status and >= 0 and < 5)
-                    counts[status] = r.GetInt64(1);
+                byStatus.Add((r.GetInt32(0), r.GetInt64(1)));
 
         var reasons = new List<(string, string, long)>();
         using (var cmd = Cmd(conn, """
             SELECT COALESCE(fail_stage, ''), COALESCE(fail_reason, ''), COUNT(*) FROM glimpse.images WHERE library_id = @lib AND status = 3
-            GROUP BY 1, 2 ORDER BY 3 DESC, 2 LIMIT 20
-            """, null, ("lib", _library)))
+            GROUP BY 1, 2 ORDER BY 3 DESC, 2 LIMIT @shown
+            """, null, ("lib", _library), ("shown", CatalogRules.FailureReasonsShown)))
         using (var r = cmd.ExecuteReader())
             while (r.Read())
                 reasons.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
 
-        double rate = 0;
+        double rate;
         using (var cmd = Cmd(conn, $"""
             SELECT COUNT(*), COALESCE(MIN(done_at), 0), {ServerNowMs} FROM glimpse.images
             WHERE library_id = @lib AND done_at >= {ServerNowMs} - @window
-            """, null, ("lib", _library), ("window", (long)RateWindow.TotalMilliseconds)))
+            """, null, ("lib", _library), ("window", (long)CatalogRules.RateWindow.TotalMilliseconds)))
         using (var r = cmd.ExecuteReader())
         {
             r.Read();
-            long recent = r.GetInt64(0), first = r.GetInt64(1), now = r.GetInt64(2);
-            rate = recent > 1 ? recent / Math.Max((now - first) / 1000.0, 1.0) : 0;
+            rate = CatalogRules.RecentRate(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
         }
 
         long bytes;
         using (var cmd = Cmd(conn, "SELECT pg_total_relation_size('glimpse.images') + pg_total_relation_size('glimpse.vectors')", null))
             bytes = Convert.ToInt64(cmd.ExecuteScalar());
-        return new CatalogStats(counts[0], counts[1], counts[2], counts[3], counts[4], reasons, rate, bytes);
+        return CatalogRules.Stats(byStatus, reasons, rate, bytes);
     }
 
     public IReadOnlyList<FailedEntry> ListFailed()

@@ -16,7 +16,7 @@ namespace Glimpse.Catalog.Postgres;
 /// index run makes go through <see cref="ServerRetry"/>: a lost connection is reopened and the
 /// call run again, so a server restart does not end a run of days.
 /// </remarks>
-public sealed partial class PostgresCatalog : ICatalog
+internal sealed partial class PostgresCatalog : ICatalog
 {
     /// <summary>The server's clock in unix ms: one clock for leases and commit times, whatever each machine's says.</summary>
     const string ServerNowMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
@@ -87,23 +87,20 @@ public sealed partial class PostgresCatalog : ICatalog
         using var tx = conn.BeginTransaction();
         using (var lockRow = Cmd(conn, "SELECT 1 FROM glimpse.libraries WHERE id = @lib FOR UPDATE", tx, ("lib", _library)))
             lockRow.ExecuteNonQuery();
-        ModelIdentity? stored = ReadModel(conn, tx);
-        if (stored is null || (stored.IsCompatibleWith(model) && model.Folder is not null && model.Folder != stored.Folder))
+        var decision = ModelBinding.Decide(ReadModel(conn, tx), model, Location,
+            "use another ?root=NAME (or database) to keep a separate index for this model.");
+        if (decision.Write)
         {
+            ModelIdentity bound = decision.Bound;
             using var write = Cmd(conn, """
                 UPDATE glimpse.libraries SET model_name = @name, model_dimension = @dim, model_sha256 = @sha, model_preprocess = @pre, model_folder = @folder
                 WHERE id = @lib
-                """, tx, ("lib", _library), ("name", stored?.Name ?? model.Name), ("dim", model.Dimension), ("sha", model.VisualSha256),
-                ("pre", model.Preprocess), ("folder", model.Folder ?? stored?.Folder));
+                """, tx, ("lib", _library), ("name", bound.Name), ("dim", bound.Dimension), ("sha", bound.VisualSha256),
+                ("pre", bound.Preprocess), ("folder", bound.Folder));
             write.ExecuteNonQuery();
-            tx.Commit();
-            Model = (stored ?? model) with { Folder = model.Folder ?? stored?.Folder };
-            return;
         }
         tx.Commit();
-        if (!stored.IsCompatibleWith(model))
-            throw CatalogException.ModelMismatch(Location, stored, model, "use another ?root=NAME (or database) to keep a separate index for this model.");
-        Model = stored;
+        Model = decision.Bound;
     }
 
     ModelIdentity? ReadModel(NpgsqlConnection conn, NpgsqlTransaction? tx)
