@@ -42,7 +42,7 @@ internal sealed partial class PostgresCatalog
         return CatalogRules.Stats(byStatus, reasons, rate, bytes);
     }
 
-    public IReadOnlyList<FailedEntry> ListFailed()
+    public IReadOnlyList<FailedEntry> ListFailed() => _retry.Run(() =>
     {
         using var conn = Open();
         using var cmd = Cmd(conn, """
@@ -54,7 +54,7 @@ internal sealed partial class PostgresCatalog
         while (r.Read())
             rows.Add(new FailedEntry(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3)));
         return rows;
-    }
+    });
 
     public IEnumerable<StoredVector> ReadVectors()
     {
