@@ -7,6 +7,7 @@ using Glimpse.Bench;
 //   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- rescan --count 100000
 //   dotnet run -c Release --project bench/Glimpse.Bench -- search [--exact-sizes 100000,1000000] [--ann-size 100000]
+//   dotnet run -c Release --project bench/Glimpse.Bench -- fresh-search [--sizes 100000,1000000] [--ann-sizes 100000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- ann-build [--count 100000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- serve [--vectors 100000] [--clients 8] [--seconds 20] [--ann]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- claims [--workers-list 1,4,8] [--rows 20000] [--model-rate 35] [--postgres URL]
@@ -56,6 +57,11 @@ if (mode is "search")
 {
     int[] exactSizes = Arg("--exact-sizes", "100000,1000000").Split(',').Select(int.Parse).ToArray();
     SearchBench.Run(repo, shared, cache, exactSizes, int.Parse(Arg("--ann-size", "100000")), Path.Combine(cache, "vit-b-32"));
+}
+if (mode is "fresh-search")
+{
+    int[] Sizes(string name, string fallback) => Arg(name, fallback).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+    FreshSearchBench.Run(repo, shared, cache, Sizes("--sizes", "100000,1000000"), Sizes("--ann-sizes", "100000"));
 }
 if (mode is "ann-build")
     AnnBuildBench.Run(cache, int.Parse(Arg("--count", "100000")));

@@ -24,7 +24,7 @@ internal static class SearchCommand
             return mode;
         }
 
-        public bool UsesAnn(ParseResult parse, long done) => !parse.GetValue(Exact) && (parse.GetValue(Ann) || done > AnnThreshold);
+        public bool UsesAnn(ParseResult parse, Lazy<long> done) => !parse.GetValue(Exact) && (parse.GetValue(Ann) || done.Value > AnnThreshold);
     }
 
     static Output AddOutputOptions(Command command)
@@ -95,7 +95,7 @@ internal static class SearchCommand
             float[] query = embedder.Embed(terms);
             int limit = parse.GetValue(output.Limit), offset = parse.GetValue(output.Offset);
             float minScore = parse.GetValue(output.MinScore) ?? float.NegativeInfinity;
-            long done = store.CountDone();
+            var done = new Lazy<long>(store.CountDone); // counted only where it decides something (a full pass at a million rows)
             if (parse.GetValue(inDatabase))
             {
                 if (!store.SearchesInDatabase)
@@ -105,17 +105,17 @@ internal static class SearchCommand
                 }
                 var found = store.SearchInDatabase(query, limit + offset).Skip(offset).Where(h => h.Score >= minScore)
                     .Select(h => new SearchHit(h.Path, -1, h.Score) { ImageId = h.ImageId }).ToList();
-                Print(cli, store, done, found, parse, output, clock.Elapsed);
+                Print(cli, store, done.Value, found, parse, output, clock.Elapsed);
                 return ExitCodes.Ok;
             }
             if (mode.UsesAnn(parse, done))
             {
                 PrepareAnn(cli, store);
-                Print(cli, store, done, AnnIndex.Search(store, query, limit, offset, minScore), parse, output, clock.Elapsed);
+                Print(cli, store, done.Value, AnnIndex.Search(store, query, limit, offset, minScore), parse, output, clock.Elapsed);
                 return ExitCodes.Ok;
             }
-            VectorSet set = VectorSet.Load(store);
-            Print(cli, store, set.Count, ExactSearch.Search(set, query, limit, offset, minScore), parse, output, clock.Elapsed);
+            var exact = SearchExactly(cli, store, query, limit, offset, minScore, excludeImageId: null, out long searched);
+            Print(cli, store, searched, exact, parse, output, clock.Elapsed);
             return ExitCodes.Ok;
         });
         return command;
@@ -147,20 +147,45 @@ internal static class SearchCommand
             }
             int limit = parse.GetValue(output.Limit), offset = parse.GetValue(output.Offset);
             float minScore = parse.GetValue(output.MinScore) ?? float.NegativeInfinity;
-            long done = store.CountDone();
+            var done = new Lazy<long>(store.CountDone); // counted only where it decides something (a full pass at a million rows)
             if (mode.UsesAnn(parse, done))
             {
                 PrepareAnn(cli, store);
-                Print(cli, store, done, AnnIndex.Search(store, image.Vector, limit, offset, minScore, excludeImageId: image.ImageId), parse, output, clock.Elapsed);
+                Print(cli, store, done.Value, AnnIndex.Search(store, image.Vector, limit, offset, minScore, excludeImageId: image.ImageId), parse, output, clock.Elapsed);
                 return ExitCodes.Ok;
             }
-            VectorSet set = VectorSet.Load(store);
-            int row = Array.IndexOf(set.ImageIds, image.ImageId);
-            var hits = ExactSearch.Search(set, image.Vector, limit, offset, minScore, row >= 0 ? new HashSet<int> { row } : null);
-            Print(cli, store, set.Count, hits, parse, output, clock.Elapsed);
+            var hits = SearchExactly(cli, store, image.Vector, limit, offset, minScore, image.ImageId, out long searched);
+            Print(cli, store, searched, hits, parse, output, clock.Elapsed);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Exact search over the memory-mapped vector file beside the catalog, brought up to date first
+    /// (a fresh process then reads the page cache, not every row of the catalog). Where that file
+    /// cannot be written (a read-only folder, a full disk), the vectors are read from the catalog.
+    /// </summary>
+    static IReadOnlyList<SearchHit> SearchExactly(CliContext cli, ICatalog store, float[] query, int limit, int offset, float minScore,
+        long? excludeImageId, out long searched)
+    {
+        searched = 0;
+        if (store.Model is null)
+            return [];
+        try
+        {
+            using var view = VectorFile.Open(store);
+            searched = view.Count;
+            return view.Search(store, query, limit, offset, minScore, excludeImageId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            cli.Warn($"the vector file {VectorFile.PathFor(store)} cannot be written ({e.Message.ReplaceLineEndings(" ")}); reading the vectors from the catalog instead (slower).");
+        }
+        VectorSet set = VectorSet.Load(store);
+        searched = set.Count;
+        int row = excludeImageId is { } id ? Array.IndexOf(set.ImageIds, id) : -1;
+        return ExactSearch.Search(set, query, limit, offset, minScore, row >= 0 ? new HashSet<int> { row } : null);
     }
 
     /// <summary>Above this many images the default is the ANN index; below, exact search is fast enough and exact.</summary>
@@ -182,11 +207,11 @@ internal static class SearchCommand
 
     static void Print(CliContext cli, ICatalog store, long searched, IReadOnlyList<SearchHit> hits, ParseResult parse, Output output, TimeSpan elapsed)
     {
-        CatalogStats stats = store.GetStats();
-        if (stats.Left > 0 || searched == 0)
-            cli.Warn($"searched {searched} indexed images; {stats.Left} not indexed yet.");
+        long left = store.CountUnfinished();
+        if (left > 0 || searched == 0)
+            cli.Warn($"searched {searched} indexed images; {left} not indexed yet.");
         if (parse.GetValue(output.Json))
-            cli.WriteJson(new { Searched = searched, Pending = stats.Left, Milliseconds = Math.Round(elapsed.TotalMilliseconds, 1), Results = hits.Select(h => new { h.Path, Score = Math.Round(h.Score, 5) }) });
+            cli.WriteJson(new { Searched = searched, Pending = left, Milliseconds = Math.Round(elapsed.TotalMilliseconds, 1), Results = hits.Select(h => new { h.Path, Score = Math.Round(h.Score, 5) }) });
         else if (parse.GetValue(output.Paths))
             foreach (var h in hits)
                 cli.Out.WriteLine(h.Path);

@@ -88,6 +88,9 @@ public interface ICatalog : IDisposable
     /// <summary>Sets every failed image back to pending (<c>--retry-failed</c>).</summary>
     int ResetFailed();
 
+    /// <summary>Images pending or leased right now (cheap: <see cref="GetStats"/> counts every row).</summary>
+    long CountUnfinished();
+
     /// <summary>True while some image is pending or leased.</summary>
     bool HasUnfinished();
 
@@ -100,6 +103,13 @@ public interface ICatalog : IDisposable
 
     /// <summary>Done images right now (those <see cref="ReadVectors"/> returns).</summary>
     long CountDone();
+
+    /// <summary>
+    /// A fingerprint of which images are done right now (their count and the sum of their ids,
+    /// <see cref="DoneSet"/>): a copy of the vectors kept elsewhere is current when its ids give the
+    /// same fingerprint.
+    /// </summary>
+    DoneSet ReadDoneSet();
 
     /// <summary>
     /// Done images committed at or after <paramref name="sinceMs"/> (unix ms of the commit). Commit

@@ -69,6 +69,23 @@ internal sealed partial class SqliteCatalog
     }
 
     /// <summary>Done images (those <see cref="ReadVectors"/> returns) right now.</summary>
+    public long CountUnfinished()
+    {
+        lock (_lock)
+            return Scalar("SELECT COUNT(*) FROM images WHERE status < 2"); // the partial index of unfinished rows
+    }
+
+    public DoneSet ReadDoneSet()
+    {
+        lock (_lock)
+        {
+            using var cmd = Command($"SELECT {DoneSet.Sql} FROM images WHERE status = 2");
+            using var reader = cmd.ExecuteReader();
+            reader.Read();
+            return new DoneSet(reader.GetInt64(0), reader.GetInt64(1));
+        }
+    }
+
     public long CountDone()
     {
         lock (_lock)
@@ -120,7 +137,7 @@ internal sealed partial class SqliteCatalog
     public long LastCommitMs()
     {
         lock (_lock)
-            return Scalar("SELECT COALESCE(MAX(done_at), 0) FROM images");
+            return Scalar("SELECT COALESCE(MAX(done_at), 0) FROM images WHERE done_at IS NOT NULL"); // through the partial index of commit times
     }
 
     /// <summary>The relative path of a done image by its id, or null (failed, missing and pending images are not served).</summary>

@@ -47,7 +47,7 @@ public sealed class AnnIndex
         var model = catalog.Model ?? throw new CatalogException($"{catalog.Location} holds no vectors yet.");
         // One update at a time per index, across processes (two index runs ending together, a
         // search and a server): the second waits, then adds only what the first did not.
-        using var exclusive = AcquireLock(PathFor(catalog) + ".lock");
+        using var exclusive = FileLock.Acquire(PathFor(catalog) + ".lock");
         Meta? meta = ReadMeta(catalog);
         // done_at is taken under the catalog's write lock, so it follows commit order: everything
         // committed after this moment has done_at >= it. Rows read below that also came later are
@@ -79,23 +79,6 @@ public sealed class AnnIndex
         return new UpdateResult(rebuild, added, newMeta.Count);
     }
 
-    /// <summary>An exclusive lock file (an advisory flock that ends with the process, however it ends).</summary>
-    static FileStream AcquireLock(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
-            }
-            catch (IOException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-    }
-
     /// <summary>Adds vectors from every core; with <paramref name="replace"/>, an image already in the index (changed since) gets its new vector.</summary>
     static void AddInParallel(USearchIndex index, StoredVector[] chunk, bool replace, int threads)
     {
@@ -124,7 +107,10 @@ public sealed class AnnIndex
     /// it is (searches merge the fresh rows exactly). Null when nothing had to be done.
     /// </summary>
     public static UpdateResult? Refresh(ICatalog catalog) =>
-        !IsUsable(catalog) || catalog.CountDoneSince(ReadMeta(catalog)!.UpdatedAtMs) > FreshRowsBeforeUpdate ? Update(catalog) : null;
+        // Counted from the millisecond after the update: rows of its last millisecond are in the
+        // index already (a big import commits thousands in one), and counting them would update
+        // the index on every search.
+        !IsUsable(catalog) || catalog.CountDoneSince(ReadMeta(catalog)!.UpdatedAtMs + 1) > FreshRowsBeforeUpdate ? Update(catalog) : null;
 
     /// <summary>True when an index exists for this catalog's model (it may lag behind; search merges the rest).</summary>
     public static bool IsUsable(ICatalog catalog) =>

@@ -13,25 +13,34 @@ public static class ExactSearch
     const int RowsPerTask = 16_384;
 
     public static IReadOnlyList<SearchHit> Search(VectorSet set, ReadOnlySpan<float> query, int limit, int offset = 0,
-        float minScore = float.NegativeInfinity, ISet<int>? exclude = null)
+        float minScore = float.NegativeInfinity, ISet<int>? exclude = null) =>
+        Rank(set, query, limit + offset, minScore, exclude is null ? null : exclude.Contains)
+            .Skip(offset).Take(limit)
+            .Select(h => new SearchHit(set.Paths[h.Row], h.Row, h.Score))
+            .ToList();
+
+    /// <summary>The <paramref name="keep"/> best rows, best first (ties by row), each at least <paramref name="minScore"/>.</summary>
+    /// <param name="excluded">Rows never to return (the query image itself), or null.</param>
+    internal static List<(int Row, float Score)> Rank(IVectorRows rows, ReadOnlySpan<float> query, int keep,
+        float minScore = float.NegativeInfinity, Func<int, bool>? excluded = null)
     {
-        if (query.Length != set.Dimension)
-            throw new ArgumentException($"The query has {query.Length} dimensions; the catalog's vectors have {set.Dimension}.");
-        int keep = limit + offset;
-        if (keep <= 0 || set.Count == 0)
+        if (query.Length != rows.Dimension)
+            throw new ArgumentException($"The query has {query.Length} dimensions; the catalog's vectors have {rows.Dimension}.");
+        if (keep <= 0 || rows.Count == 0)
             return [];
 
         float[] q = query.ToArray();
-        int tasks = (set.Count + RowsPerTask - 1) / RowsPerTask;
+        int count = rows.Count;
+        int tasks = (count + RowsPerTask - 1) / RowsPerTask;
         var partial = new (int Row, float Score)[tasks][];
         Parallel.For(0, tasks, t =>
         {
-            int start = t * RowsPerTask, end = Math.Min(set.Count, start + RowsPerTask);
+            int start = t * RowsPerTask, end = Math.Min(count, start + RowsPerTask);
             var heap = new PriorityQueue<int, float>(keep + 1); // min-heap on score: the weakest on top
             for (int i = start; i < end; i++)
             {
-                float score = TensorPrimitives.Dot(set.Row(i), q);
-                if (score < minScore || (exclude?.Contains(i) ?? false))
+                float score = TensorPrimitives.Dot(rows.Row(i), q);
+                if (score < minScore || (excluded?.Invoke(i) ?? false))
                     continue;
                 if (heap.Count < keep)
                     heap.Enqueue(i, score);
@@ -45,10 +54,6 @@ public static class ExactSearch
             partial[t] = local;
         });
 
-        return partial.SelectMany(p => p)
-            .OrderByDescending(h => h.Score).ThenBy(h => h.Row)
-            .Skip(offset).Take(limit)
-            .Select(h => new SearchHit(set.Paths[h.Row], h.Row, h.Score))
-            .ToList();
+        return partial.SelectMany(p => p).OrderByDescending(h => h.Score).ThenBy(h => h.Row).Take(keep).ToList();
     }
 }

@@ -9,7 +9,7 @@ namespace Glimpse.Search;
 /// and offsets are computed in 64 bits. Loaded from one consistent snapshot, so a search during
 /// indexing sees every batch committed before it started.
 /// </summary>
-public sealed class VectorSet
+public sealed class VectorSet : IVectorRows
 {
     /// <summary>Rows per block: 64 Ki rows of 512 floats are 128 MB, far from any array limit.</summary>
     public const int DefaultRowsPerBlock = 1 << 16;

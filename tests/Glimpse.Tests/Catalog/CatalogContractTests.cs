@@ -48,6 +48,27 @@ public class CatalogContractTests : IDisposable
         Assert.True(catalog.Verify().Ok, string.Join("; ", catalog.Verify().Problems));
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void The_done_set_fingerprint_follows_exactly_the_done_images(string backend)
+    {
+        // Issue 15, item 4: the vector file beside the catalog trusts itself only when its ids give
+        // the catalog's fingerprint; the fingerprint is computed in SQL, the file's in C#.
+        ICatalog catalog = Open(NewAddress(backend));
+        Assert.Equal(DoneSet.Empty, catalog.ReadDoneSet());
+        catalog.Register(Files(30));
+        var claimed = catalog.Claim("w", 30, TimeSpan.FromMinutes(1));
+        CommitAll(catalog, "w", claimed.Take(20));
+
+        static DoneSet Of(IEnumerable<long> ids) => ids.Aggregate(DoneSet.Empty, (set, id) => set.Add(id));
+        Assert.Equal(Of(claimed.Take(20).Select(c => c.Id)), catalog.ReadDoneSet());
+        Assert.Equal(Of(catalog.ReadVectors().Select(v => v.ImageId)), catalog.ReadDoneSet());
+
+        // A changed file is no longer done: the fingerprint moves with it.
+        catalog.Register([new ScannedFile(claimed[3].Path, 999, 999)]);
+        Assert.Equal(Of(claimed.Take(20).Where(c => c.Id != claimed[3].Id).Select(c => c.Id)), catalog.ReadDoneSet());
+    }
+
     [Theory, MemberData(nameof(Backends))]
     public void What_a_scan_left_out_is_stored_and_replaced_by_the_next_scan(string backend)
     {

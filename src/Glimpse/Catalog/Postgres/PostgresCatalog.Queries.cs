@@ -71,6 +71,18 @@ internal sealed partial class PostgresCatalog
             yield return VectorBlob.ReadStored(r);
     }
 
+    public DoneSet ReadDoneSet() => _retry.Run(() =>
+    {
+        using var conn = Open();
+        // SUM over bigint is numeric in PostgreSQL: cast back (the sums fit a bigint by construction).
+        using var cmd = Cmd(conn, $"""
+            SELECT n, s::bigint FROM (SELECT {DoneSet.Sql} FROM glimpse.images WHERE library_id = @lib AND status = 2) AS t(n, s)
+            """, null, ("lib", _library));
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        return new DoneSet(r.GetInt64(0), r.GetInt64(1));
+    });
+
     public long CountDone() => Scalar("SELECT COUNT(*) FROM glimpse.images WHERE library_id = @lib AND status = 2");
 
     public IReadOnlyList<StoredVector> ReadVectorsSince(long sinceMs) => _retry.Run(() =>
@@ -108,7 +120,9 @@ internal sealed partial class PostgresCatalog
         return result;
     }
 
-    public long LastCommitMs() => Scalar("SELECT COALESCE(MAX(done_at), 0) FROM glimpse.images WHERE library_id = @lib");
+    public long LastCommitMs() => Scalar("SELECT COALESCE(MAX(done_at), 0) FROM glimpse.images WHERE library_id = @lib AND done_at IS NOT NULL");
+
+    public long CountUnfinished() => Scalar("SELECT COUNT(*) FROM glimpse.images WHERE library_id = @lib AND status < 2");
 
     public string? PathOfImage(long imageId) => _retry.Run(() =>
     {
