@@ -1,7 +1,7 @@
 using Glimpse.Bench;
 
 // Benchmarks, not tests: timings go to stdout for the README. Usage:
-//   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--commit-sizes 1000,1000000]
+//   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--trial-seconds 4] [--commit-sizes 1000,1000000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- batch-axis [--images 160] [--rounds 3]   (dynamic vs static batch-1 export)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- formats [--repeats 5]     (CPU per image by format)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
@@ -31,7 +31,7 @@ if (mode is "pipeline" or "all")
     }
     string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "96")));
     PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")), int.Parse(Arg("--workers", Environment.ProcessorCount.ToString())),
-        int.Parse(Arg("--threads", "0")), int.Parse(Arg("--encoders", "0")));
+        int.Parse(Arg("--threads", "0")), int.Parse(Arg("--encoders", "0")), double.Parse(Arg("--trial-seconds", "4"), System.Globalization.CultureInfo.InvariantCulture));
 }
 if (mode is "batch-axis")
 {

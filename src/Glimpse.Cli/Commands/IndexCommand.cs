@@ -21,8 +21,12 @@ internal static class IndexCommand
         var offline = CommonOptions.Offline();
         var batchSize = new Option<int>("--batch-size") { Description = "Images per inference call and per commit. Larger batches use more memory for little speed on a CPU.", DefaultValueFactory = _ => 32 };
         var workers = new Option<int>("--workers") { Description = "Decode threads. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per inference call. Default: chosen from the model (every core for a batched model, one for a batch-1 model)." };
-        var encoders = new Option<int>("--encoders") { Description = "Inference calls at once on the one model. Default: one for a model that batches, one per core for a batch-1 model (Immich's exports of today); try cores/4 with --threads 4 on large machines." };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per inference call. Default: measured (see --recalibrate)." };
+        var encoders = new Option<int>("--encoders") { Description = "Inference calls at once on the one model. Default: measured (see --recalibrate)." };
+        var recalibrate = new Option<bool>("--recalibrate")
+        {
+            Description = "Measure the inference layout (calls at once x threads x images per run) again. It is measured on a model's first use on a machine and remembered; --threads or --encoders skip it.",
+        };
         var lease = new Option<int>("--lease") { Description = "Seconds a claim stays with a process that stops renewing it (a crashed one on another machine). Short leases hand work over sooner but renew more often.", DefaultValueFactory = _ => 120 };
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Try failed images again (otherwise a failure is retried only when its file changes)." };
         var maxMegapixels = new Option<double>("--max-megapixels") { Description = "Refuse images larger than this (decompression-bomb guard).", DefaultValueFactory = _ => DecodeOptions.Default.MaxMegapixels };
@@ -32,7 +36,7 @@ internal static class IndexCommand
 
         var command = new Command("index", "Embed every image under ROOT into the catalog. Safe to stop (Ctrl-C), kill or run twice at once; run it again to continue or to pick up changes.")
         {
-            root, catalog, rootPaths, model, batchSize, workers, threads, encoders, lease, retryFailed, allowMassDelete, maxMegapixels, followLinks, noShrink, offline, json,
+            root, catalog, rootPaths, model, batchSize, workers, threads, encoders, recalibrate, lease, retryFailed, allowMassDelete, maxMegapixels, followLinks, noShrink, offline, json,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -62,9 +66,10 @@ internal static class IndexCommand
 
             StopSignal stop = cli.Stop;
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
-            using var encoder = new ClipImageEncoder(ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders));
+            using var encoder = OpenEncoder(cli, ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders), parse.GetValue(recalibrate), stop.Token);
             using var store = address.Open(cli.Warn, stop.Token);
-            var pipeline = new IndexingPipeline(store, encoder, options with { EncodeWorkers = encoder.ConcurrentBatches }, cli.Warn);
+            options = options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
+            var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
 
             var clock = Stopwatch.StartNew();
             IndexRunSummary summary;
@@ -83,6 +88,17 @@ internal static class IndexCommand
             return summary.Failed > 0 ? ExitCodes.SomeFailed : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The encoder with the layout the user fixed, else the one measured on this machine (once per model).</summary>
+    static ClipImageEncoder OpenEncoder(CliContext cli, ModelFolder folder, int threads, int encoders, bool recalibrate, CancellationToken cancellationToken)
+    {
+        if (threads > 0 || encoders > 0)
+            return new ClipImageEncoder(folder, threads, encoders);
+        var calibration = LayoutCalibration.Calibrate(folder, recalibrate, log: cli.Warn, cancellationToken: cancellationToken);
+        double? rate = calibration.Trials.FirstOrDefault(t => t.Layout == calibration.Best)?.ImagesPerSecond;
+        cli.Warn($"inference: {calibration.Best} ({(calibration.FromCache ? "measured before on this machine" : "measured now")}{(rate is { } r ? $": {r:0.0} images/s model-only" : "")})");
+        return new ClipImageEncoder(folder, calibration.Best);
     }
 
     static void Report(CliContext cli, IndexRunSummary s, string catalogPath, TimeSpan elapsed, bool json)

@@ -64,7 +64,7 @@ internal static class ModelsCommand
 
         return new Command("models", "The per-user model cache ($GLIMPSE_MODELS, else ~/.cache/glimpse/models).")
         {
-            list, pull, remove, Quantize(cli), Compare(cli),
+            list, pull, remove, Quantize(cli), Compare(cli), Calibrate(cli),
         };
     }
 
@@ -113,6 +113,34 @@ internal static class ModelsCommand
             if (result.Text is { } text)
                 cli.Out.WriteLine($"text:   {Describe(text)}");
             cli.Warn($"done in {clock.Elapsed.TotalSeconds:0.0} s. Before indexing with it: glimpse models compare {folder.Name} {copyName} YOUR_PHOTOS");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    static Command Calibrate(CliContext cli)
+    {
+        var source = new Argument<string>("NAME|DIR") { Description = "A cached model's name or a model folder." };
+        var seconds = new Option<double>("--seconds") { Description = "How long each candidate layout runs.", DefaultValueFactory = _ => 1.5 };
+        var json = CommonOptions.Json();
+        var command = new Command("calibrate",
+            "Measure which inference layout (calls at once x threads per call x images per run) encodes this model fastest on this machine, " +
+            "and remember it for 'glimpse index' (which measures on a model's first use by itself).")
+        { source, seconds, json };
+        command.SetAction(parse =>
+        {
+            string given = parse.GetValue(source)!;
+            var folder = ModelFolder.Open(new ModelCache().Resolve(given) ?? given);
+            var result = LayoutCalibration.Calibrate(folder, remeasure: true, perTrial: TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(seconds))),
+                cancellationToken: cli.Stop.Token);
+            if (parse.GetValue(json))
+            {
+                cli.WriteJson(result);
+                return ExitCodes.Ok;
+            }
+            cli.Out.WriteLine($"{folder.Name} on {result.Machine}");
+            foreach (var t in result.Trials.OrderByDescending(t => t.ImagesPerSecond))
+                cli.Out.WriteLine($"{t.Layout,-58} {t.ImagesPerSecond,8:0.0} images/s {t.CpuMsPerImage,7:0.0} CPU-ms/image{(t.Layout == result.Best ? "  <- used" : "")}");
             return ExitCodes.Ok;
         });
         return command;

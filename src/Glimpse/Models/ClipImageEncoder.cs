@@ -19,10 +19,24 @@ public sealed class ClipImageEncoder : IDisposable
     /// <param name="intraOpThreads">ONNX Runtime threads per call; 0 chooses from the model's batch axis.</param>
     /// <param name="concurrentCalls">Inference calls meant to run at once; 0 chooses.</param>
     public ClipImageEncoder(ModelFolder folder, int intraOpThreads = 0, int concurrentCalls = 0)
+        : this(folder, VisualModelSignature.Read(folder), null, intraOpThreads, concurrentCalls)
+    {
+    }
+
+    /// <summary>An encoder that runs as <paramref name="layout"/> says (a measured one, <see cref="LayoutCalibration"/>).</summary>
+    public ClipImageEncoder(ModelFolder folder, InferenceLayout layout)
+        : this(folder, VisualModelSignature.Read(folder), layout, 0, 0)
+    {
+    }
+
+    ClipImageEncoder(ModelFolder folder, VisualModelSignature signature, InferenceLayout? layout, int intraOpThreads, int concurrentCalls)
     {
         Folder = folder;
-        _signature = VisualModelSignature.Read(folder);
-        Layout = InferenceLayout.Choose(_signature.FixedBatch, intraOpThreads, concurrentCalls);
+        _signature = signature;
+        Layout = layout is null
+            ? InferenceLayout.Choose(_signature.FixedBatch, intraOpThreads, concurrentCalls)
+            // A fixed batch axis decides the run size, whatever was measured.
+            : layout with { RunSize = _signature.FixedBatch ?? layout.RunSize };
         _session = OnnxSession.Open(_signature.File, Layout.ThreadsPerCall);
         Identity = _signature.Identity;
     }
@@ -34,47 +48,50 @@ public sealed class ClipImageEncoder : IDisposable
     /// <summary>The model's fixed batch size, or null when its batch axis is dynamic.</summary>
     public int? FixedBatch => _signature.FixedBatch;
 
-    /// <summary>How many <see cref="Encode"/> calls to run at once, and with how many threads each.</summary>
-    internal InferenceLayout Layout { get; }
+    /// <summary>How many inference calls run at once, with how many threads and images each.</summary>
+    public InferenceLayout Layout { get; }
 
     /// <summary>
-    /// How many <see cref="Encode"/> calls a caller should keep running at once: the layout's calls
-    /// for a model that batches; one for a fixed-batch model, whose calls spread their runs over
-    /// the layout themselves (so a batch's images use every core and no call is left alone at the
-    /// end of a run).
+    /// How many <see cref="Encode"/> calls a caller should keep running at once: one when a batch
+    /// is cut into runs (a fixed-batch model, or a measured run size), whose calls spread over the
+    /// layout themselves, so a batch's images use every core and no call is left alone at the end
+    /// of a run; else the layout's calls, each with a whole batch.
     /// </summary>
-    public int ConcurrentBatches => FixedBatch is null ? Layout.Calls : 1;
+    public int ConcurrentBatches => FixedBatch is null && Layout.RunSize == 0 ? Layout.Calls : 1;
 
     /// <summary>
     /// Encodes <paramref name="count"/> preprocessed images laid out back to back in
     /// <paramref name="tensors"/> (CHW each) and returns their L2-normalised embeddings, row-major.
-    /// A model with a fixed batch runs them in runs of that size (the last one padded), up to
-    /// <see cref="InferenceLayout.Calls"/> runs at once.
+    /// A model with a fixed batch runs them in runs of that size (the last one padded), a dynamic
+    /// one in runs of the layout's run size; up to <see cref="InferenceLayout.Calls"/> runs at once.
     /// </summary>
-    public float[] Encode(Memory<float> tensors, int count)
+    public float[] Encode(Memory<float> tensors, int count) => Encode(tensors, count, Layout);
+
+    /// <summary>As <see cref="Encode(Memory{float}, int)"/>, with another layout's calls and run size on this session's threads (a calibration's trial).</summary>
+    internal float[] Encode(Memory<float> tensors, int count, InferenceLayout layout)
     {
         int per = Folder.Preprocess.TensorLength;
         if (tensors.Length < count * per)
             throw new ArgumentException($"{count} images need {count * per} floats; got {tensors.Length}.", nameof(tensors));
 
         var vectors = new float[count * Dimension];
-        int run = FixedBatch ?? Math.Max(count, 1);
+        int run = FixedBatch ?? (layout.RunSize > 0 ? Math.Min(layout.RunSize, Math.Max(count, 1)) : Math.Max(count, 1));
         int runs = (count + run - 1) / run;
         void EncodeRun(int r)
         {
             int first = r * run, n = Math.Min(run, count - first);
             Memory<float> input = tensors.Slice(first * per, n * per);
-            if (n < run)
+            if (n < run && FixedBatch is not null)
             {
                 // A fixed batch takes exactly that many images: the rest of the run is zeros.
                 var padded = new float[run * per];
                 input.Span.CopyTo(padded);
                 input = padded;
             }
-            RunOnce(input, run, n, vectors.AsSpan(first * Dimension, n * Dimension));
+            RunOnce(input, FixedBatch ?? n, n, vectors.AsSpan(first * Dimension, n * Dimension));
         }
-        if (runs > 1 && Layout.Calls > 1)
-            Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = Layout.Calls }, EncodeRun);
+        if (runs > 1 && layout.Calls > 1)
+            Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = layout.Calls }, EncodeRun);
         else
             for (int r = 0; r < runs; r++)
                 EncodeRun(r);

@@ -56,4 +56,33 @@ public class ModelsCommandTests
         Assert.Equal(1, empty.ExitCode);
         Assert.Contains("no image", empty.Stderr);
     }
+
+    [Fact]
+    public void Index_measures_the_layout_on_a_models_first_use_and_takes_it_from_the_cache_after_calibrate_or_a_first_run()
+    {
+        using var dir = new TempDir();
+        var env = new Dictionary<string, string> { ["GLIMPSE_MODELS"] = dir.Sub("models") };
+        string lib = dir.Sub("photos");
+        foreach (string image in SharedFiles.PreprocessImages().Take(5))
+            File.Copy(image, Path.Combine(lib, Path.GetFileName(image)));
+
+        var first = CliProcess.Run(["index", lib, "--model", SharedFiles.TinyImmich], env: env);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("measuring the inference layout of tiny-immich", first.Stderr);
+        Assert.Matches(@"inference: \d+ calls? at once x \d+ threads? x \d+ images? per run \(measured now", first.Stderr);
+        Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "layouts"), "*.json"));
+
+        var second = CliProcess.Run(["index", lib, "--model", SharedFiles.TinyImmich], env: env);
+        Assert.DoesNotContain("measuring", second.Stderr);
+        Assert.Contains("measured before on this machine", second.Stderr);
+
+        var fixedByUser = CliProcess.Run(["index", lib, "--model", SharedFiles.TinyImmich, "--threads", "1", "--encoders", "2"], env: env);
+        Assert.DoesNotContain("inference:", fixedByUser.Stderr);
+
+        var calibrate = CliProcess.Run(["models", "calibrate", SharedFiles.TinyImmichStatic, "--seconds", "0.1"], env: env);
+        Assert.True(calibrate.ExitCode == 0, calibrate.Stderr);
+        Assert.Contains("<- used", calibrate.Stdout);
+        Assert.Contains("1 image per run", calibrate.Stdout);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "layouts"), "*.json").Length);
+    }
 }
