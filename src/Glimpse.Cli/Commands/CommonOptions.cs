@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Glimpse.Models;
 
 namespace Glimpse.Cli.Commands;
 
@@ -33,6 +34,37 @@ internal static class CommonOptions
     {
         Description = "Never use the network (also GLIMPSE_OFFLINE=1): a missing model is an error instead of a download.",
     };
+
+    /// <summary><c>--device auto|cpu|cuda[:N]</c>, checked when parsed.</summary>
+    public static Option<string> Device()
+    {
+        var option = new Option<string>("--device")
+        {
+            Description = "Where the model runs: auto (a CUDA GPU when this build has ONNX Runtime's CUDA provider and CUDA/cuDNN load, else the CPU), cpu, cuda or cuda:N.",
+            DefaultValueFactory = _ => "auto",
+        };
+        option.Validators.Add(result =>
+        {
+            try
+            {
+                ExecutionDevice.Parse(result.GetValueOrDefault<string>() ?? "auto");
+            }
+            catch (FormatException e)
+            {
+                result.AddError(e.Message);
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The device <c>--device</c> names; for auto on a machine where CUDA cannot run, the CPU and one line saying why.</summary>
+    public static ExecutionDevice ResolveDevice(CliContext cli, string? text)
+    {
+        var device = ExecutionDevice.Resolve(ExecutionDevice.Parse(text ?? "auto"), out string? whyCpu);
+        if (whyCpu is not null)
+            cli.Warn($"running on the CPU: {whyCpu}");
+        return device;
+    }
 
     public static Option<bool> Json() => new("--json")
     {

@@ -23,6 +23,7 @@ internal static class IndexCommand
         var workers = new Option<int>("--workers") { Description = "Decode threads. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per inference call. Default: measured (see --recalibrate)." };
         var encoders = new Option<int>("--encoders") { Description = "Inference calls at once on the one model. Default: measured (see --recalibrate)." };
+        var device = CommonOptions.Device();
         var recalibrate = new Option<bool>("--recalibrate")
         {
             Description = "Measure the inference layout (calls at once x threads x images per run) again. It is measured on a model's first use on a machine and remembered; --threads or --encoders skip it.",
@@ -36,7 +37,7 @@ internal static class IndexCommand
 
         var command = new Command("index", "Embed every image under ROOT into the catalog. Safe to stop (Ctrl-C), kill or run twice at once; run it again to continue or to pick up changes.")
         {
-            root, catalog, rootPaths, model, batchSize, workers, threads, encoders, recalibrate, lease, retryFailed, allowMassDelete, maxMegapixels, followLinks, noShrink, offline, json,
+            root, catalog, rootPaths, model, batchSize, workers, threads, encoders, device, recalibrate, lease, retryFailed, allowMassDelete, maxMegapixels, followLinks, noShrink, offline, json,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -66,7 +67,8 @@ internal static class IndexCommand
 
             StopSignal stop = cli.Stop;
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
-            using var encoder = OpenEncoder(cli, ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders), parse.GetValue(recalibrate), stop.Token);
+            ExecutionDevice runOn = CommonOptions.ResolveDevice(cli, parse.GetValue(device));
+            using var encoder = OpenEncoder(cli, ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders), runOn, parse.GetValue(recalibrate), stop.Token);
             using var store = address.Open(cli.Warn, stop.Token);
             options = options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
             var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
@@ -91,14 +93,15 @@ internal static class IndexCommand
     }
 
     /// <summary>The encoder with the layout the user fixed, else the one measured on this machine (once per model).</summary>
-    static ClipImageEncoder OpenEncoder(CliContext cli, ModelFolder folder, int threads, int encoders, bool recalibrate, CancellationToken cancellationToken)
+    static ClipImageEncoder OpenEncoder(CliContext cli, ModelFolder folder, int threads, int encoders, ExecutionDevice device, bool recalibrate,
+        CancellationToken cancellationToken)
     {
         if (threads > 0 || encoders > 0)
-            return new ClipImageEncoder(folder, threads, encoders);
-        var calibration = LayoutCalibration.Calibrate(folder, recalibrate, log: cli.Warn, cancellationToken: cancellationToken);
+            return new ClipImageEncoder(folder, threads, encoders, device);
+        var calibration = LayoutCalibration.Calibrate(folder, recalibrate, log: cli.Warn, device: device, cancellationToken: cancellationToken);
         double? rate = calibration.Trials.FirstOrDefault(t => t.Layout == calibration.Best)?.ImagesPerSecond;
-        cli.Warn($"inference: {calibration.Best} ({(calibration.FromCache ? "measured before on this machine" : "measured now")}{(rate is { } r ? $": {r:0.0} images/s model-only" : "")})");
-        return new ClipImageEncoder(folder, calibration.Best);
+        cli.Warn($"inference on {device}: {calibration.Best} ({(calibration.FromCache ? "measured before on this machine" : "measured now")}{(rate is { } r ? $": {r:0.0} images/s model-only" : "")})");
+        return new ClipImageEncoder(folder, calibration.Best, device);
     }
 
     static void Report(CliContext cli, IndexRunSummary s, string catalogPath, TimeSpan elapsed, bool json)

@@ -18,30 +18,39 @@ public sealed class ClipImageEncoder : IDisposable
 
     /// <param name="intraOpThreads">ONNX Runtime threads per call; 0 chooses from the model's batch axis.</param>
     /// <param name="concurrentCalls">Inference calls meant to run at once; 0 chooses.</param>
-    public ClipImageEncoder(ModelFolder folder, int intraOpThreads = 0, int concurrentCalls = 0)
-        : this(folder, VisualModelSignature.Read(folder), null, intraOpThreads, concurrentCalls)
+    /// <param name="device">Where the model runs (the CPU when null).</param>
+    public ClipImageEncoder(ModelFolder folder, int intraOpThreads = 0, int concurrentCalls = 0, ExecutionDevice? device = null)
+        : this(folder, VisualModelSignature.Read(folder), null, intraOpThreads, concurrentCalls, device)
     {
     }
 
-    /// <summary>An encoder that runs as <paramref name="layout"/> says (a measured one, <see cref="LayoutCalibration"/>).</summary>
-    public ClipImageEncoder(ModelFolder folder, InferenceLayout layout)
-        : this(folder, VisualModelSignature.Read(folder), layout, 0, 0)
+    /// <summary>
+    /// An encoder that runs as <paramref name="layout"/> says (a measured one, <see cref="LayoutCalibration"/>),
+    /// on <paramref name="device"/> (the CPU when null).
+    /// </summary>
+    public ClipImageEncoder(ModelFolder folder, InferenceLayout layout, ExecutionDevice? device = null)
+        : this(folder, VisualModelSignature.Read(folder), layout, 0, 0, device)
     {
     }
 
-    ClipImageEncoder(ModelFolder folder, VisualModelSignature signature, InferenceLayout? layout, int intraOpThreads, int concurrentCalls)
+    ClipImageEncoder(ModelFolder folder, VisualModelSignature signature, InferenceLayout? layout, int intraOpThreads, int concurrentCalls,
+        ExecutionDevice? device = null)
     {
         Folder = folder;
+        Device = device ?? ExecutionDevice.Cpu;
         _signature = signature;
         Layout = layout is null
             ? InferenceLayout.Choose(_signature.FixedBatch, intraOpThreads, concurrentCalls)
             // A fixed batch axis decides the run size, whatever was measured.
             : layout with { RunSize = _signature.FixedBatch ?? layout.RunSize };
-        _session = OnnxSession.Open(_signature.File, Layout.ThreadsPerCall);
+        _session = OnnxSession.Open(_signature.File, Layout.ThreadsPerCall, Device);
         Identity = _signature.Identity;
     }
 
     public ModelFolder Folder { get; }
+
+    /// <summary>Where the model runs.</summary>
+    public ExecutionDevice Device { get; }
     public int Dimension => _signature.Dimension;
     public ModelIdentity Identity { get; }
 

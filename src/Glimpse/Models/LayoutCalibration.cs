@@ -34,11 +34,12 @@ public static class LayoutCalibration
     /// measured now (each candidate for <paramref name="perTrial"/>, 1.5 s by default) and cached.
     /// </summary>
     public static Result Calibrate(ModelFolder folder, bool remeasure = false, TimeSpan? perTrial = null, string? cacheDir = null,
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, ExecutionDevice? device = null, CancellationToken cancellationToken = default)
     {
         int cores = Math.Max(1, Environment.ProcessorCount);
+        device ??= ExecutionDevice.Cpu;
         var signature = VisualModelSignature.Read(folder);
-        string machine = MachineDescription(cores);
+        string machine = MachineDescription(cores) + (device.IsCuda ? $"; {device}" : "");
         string? path = CachePath(cacheDir, signature.Identity.VisualSha256, machine);
         if (!remeasure && path is not null && TryRead(path) is { } cached)
             return cached with { FromCache = true, CachePath = path };
@@ -48,14 +49,14 @@ public static class LayoutCalibration
         if (!remeasure && path is not null && TryRead(path) is { } measuredMeanwhile)
             return measuredMeanwhile with { FromCache = true, CachePath = path };
 
-        var candidates = Candidates(signature.FixedBatch, cores);
+        var candidates = device.IsCuda ? GpuCandidates(signature.FixedBatch) : Candidates(signature.FixedBatch, cores);
         log?.Invoke($"measuring the inference layout of {folder.Name} on this machine ({candidates.Count} candidates, once; cached for later runs)");
         var trials = new List<Trial>();
         var tensorLength = folder.Preprocess.TensorLength;
         foreach (var group in candidates.GroupBy(c => c.ThreadsPerCall))
         {
             // One session per thread count: a session's threads are fixed when it is made.
-            using var encoder = new ClipImageEncoder(folder, new InferenceLayout(1, group.Key));
+            using var encoder = new ClipImageEncoder(folder, new InferenceLayout(1, group.Key), device);
             foreach (InferenceLayout candidate in group)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -91,6 +92,14 @@ public static class LayoutCalibration
         }
         return [.. list.Distinct()];
     }
+
+    /// <summary>
+    /// On a GPU the threads only feed it: one CPU thread per call, and runs large enough to fill
+    /// the device (a fixed batch axis fixes the run size; then more calls at once fill it instead).
+    /// </summary>
+    internal static List<InferenceLayout> GpuCandidates(int? fixedBatch) => fixedBatch is { } b
+        ? [new(1, 1, b), new(2, 1, b), new(4, 1, b)]
+        : [new(1, 1, 32), new(1, 1, 64), new(1, 1, 128), new(2, 1, 64)];
 
     static Trial Measure(ClipImageEncoder encoder, InferenceLayout layout, int tensorLength, TimeSpan budget, CancellationToken cancellationToken)
     {
