@@ -55,7 +55,7 @@ public sealed record ExecutionDevice(bool IsCuda, int Index = 0)
     /// <summary>Why CUDA device <paramref name="index"/> cannot run a model; null when it can.</summary>
     static string? CudaProblem(int index)
     {
-        if (!OrtEnv.Instance().GetAvailableProviders().Contains(CudaProvider))
+        if (!OnnxRuntimeEnvironment.Get().GetAvailableProviders().Contains(CudaProvider))
             return "this build of Glimpse carries ONNX Runtime's CPU provider only (build it with -p:GlimpseGpu=true for CUDA; README: GPUs).";
         try
         {
@@ -66,7 +66,13 @@ public sealed record ExecutionDevice(bool IsCuda, int Index = 0)
         }
         catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {
-            return $"ONNX Runtime's CUDA provider did not load on device {index}: {ImageDecoder.OneLine(e.Message)}";
+            // The exception says only that a library did not load; ONNX Runtime's log says which.
+            string? logged = OnnxRuntimeEnvironment.TakeLastError();
+            const string marker = "with error: ";
+            string why = logged?.LastIndexOf(marker, StringComparison.Ordinal) is int at and >= 0
+                ? logged[(at + marker.Length)..]
+                : ImageDecoder.OneLine(e.Message);
+            return $"ONNX Runtime's CUDA provider did not load on device {index}: {ImageDecoder.OneLine(why)} (it needs the CUDA and cuDNN versions of README: GPUs).";
         }
     }
 }

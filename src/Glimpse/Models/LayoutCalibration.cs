@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.ML.OnnxRuntime;
 
 namespace Glimpse.Models;
 
@@ -148,7 +147,7 @@ public static class LayoutCalibration
             // Not Linux: the model name from the runtime is all there is.
         }
         string isa = string.Join(' ', flags.Split(' ').Where(f => f.StartsWith("avx", StringComparison.Ordinal) || f.Contains("vnni", StringComparison.Ordinal) || f == "amx_int8").Order(StringComparer.Ordinal));
-        return $"{cpu}; {cores} cores; {isa}; onnxruntime {OrtEnv.Instance().GetVersionString()}; calibration v{Version}";
+        return $"{cpu}; {cores} cores; {isa}; onnxruntime {OnnxRuntimeEnvironment.Get().GetVersionString()}; calibration v{Version}";
     }
 
     static FileStream? TryLock(string? path)

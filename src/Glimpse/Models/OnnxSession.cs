@@ -14,6 +14,7 @@ internal static class OnnxSession
     public static InferenceSession Open(OnnxModelFile model, int threads, ExecutionDevice? device = null)
     {
         model.EnsureExternalDataPresent();
+        OnnxRuntimeEnvironment.Get();
 
         using var options = new SessionOptions
         {
