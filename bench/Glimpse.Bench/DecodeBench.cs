@@ -61,7 +61,7 @@ internal static class DecodeBench
         while (shrink < 8 && Math.Min(w, h) / (shrink * 2) >= side)
             shrink *= 2;
         using var image = Image.NewFromBuffer(jpeg, access: Enums.Access.Sequential, kwargs: new VOption { { "shrink", shrink } });
-        byte[] pixels = image.WriteToMemory();
+        byte[] pixels = image.WriteToMemory<byte>();
         return new RgbImage(image.Width, image.Height, pixels, w, h);
     }
 }

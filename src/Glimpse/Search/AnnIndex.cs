@@ -26,7 +26,11 @@ public sealed class AnnIndex
     /// </summary>
     internal const ulong ExpansionSearch = 256;
 
-    sealed record Meta(string ModelSha256, int Dimension, long UpdatedAtMs, long Count);
+    /// <param name="BoundaryRows">
+    /// Done rows committed in the millisecond <paramref name="UpdatedAtMs"/>, counted before the
+    /// update read any row (so each is in the index); -1 when unknown (an older index).
+    /// </param>
+    sealed record Meta(string ModelSha256, int Dimension, long UpdatedAtMs, long Count, long BoundaryRows = -1);
 
     public static string PathFor(ICatalog catalog) => catalog.DerivedDataPrefix + ".usearch";
     static string MetaPathFor(ICatalog catalog) => PathFor(catalog) + ".json";
@@ -53,13 +57,14 @@ public sealed class AnnIndex
         // committed after this moment has done_at >= it. Rows read below that also came later are
         // searched exactly again until the next update; the merge drops the duplicates.
         long coveredUpTo = catalog.LastCommitMs();
+        long boundaryRows = RowsAt(catalog, coveredUpTo);
         bool rebuild = meta is null || meta.ModelSha256 != model.VisualSha256 || meta.Dimension != model.Dimension || !File.Exists(PathFor(catalog));
 
         using var index = rebuild
             ? new USearchIndex(MetricKind.Cos, ScalarKind.Float32, (ulong)model.Dimension, Connectivity, ExpansionAdd, ExpansionSearch, false)
             : new USearchIndex(PathFor(catalog), false);
         long added = 0;
-        IEnumerable<StoredVector> rows = rebuild ? catalog.ReadVectors() : catalog.ReadVectorsSince(meta!.UpdatedAtMs);
+        IEnumerable<StoredVector> rows = rebuild ? catalog.ReadVectors() : catalog.ReadVectorsSince(FreshFrom(catalog, meta!));
         foreach (StoredVector[] chunk in rows.Chunk(addChunk))
         {
             AddInParallel(index, chunk, replace: !rebuild, threads);
@@ -72,7 +77,7 @@ public sealed class AnnIndex
         string temp = $"{PathFor(catalog)}.{unique}";
         index.Save(temp);
         File.Move(temp, PathFor(catalog), overwrite: true);
-        var newMeta = new Meta(model.VisualSha256, model.Dimension, coveredUpTo, (long)index.Size());
+        var newMeta = new Meta(model.VisualSha256, model.Dimension, coveredUpTo, (long)index.Size(), boundaryRows);
         string metaTemp = $"{MetaPathFor(catalog)}.{unique}";
         File.WriteAllText(metaTemp, JsonSerializer.Serialize(newMeta));
         File.Move(metaTemp, MetaPathFor(catalog), overwrite: true);
@@ -187,7 +192,7 @@ public sealed class AnnIndex
             int want = limit + offset + 1;
             // Ask for more than needed: some keys may belong to images removed since the update.
             var scores = Neighbours(query, want * 2 + 16).ToDictionary(n => n.ImageId, n => n.Score);
-            foreach (StoredVector fresh in _catalog.ReadVectorsSince(_meta.UpdatedAtMs))
+            foreach (StoredVector fresh in _catalog.ReadVectorsSince(FreshFrom(_catalog, _meta)))
                 scores[fresh.ImageId] = System.Numerics.Tensors.TensorPrimitives.Dot(fresh.Vector, query);
 
             if (excludeImageId is { } excluded)
@@ -202,6 +207,17 @@ public sealed class AnnIndex
 
         public void Dispose() => _index.Dispose();
     }
+
+    /// <summary>Done rows committed in millisecond <paramref name="ms"/>, through the done_at index.</summary>
+    static long RowsAt(ICatalog catalog, long ms) => catalog.CountDoneSince(ms) - catalog.CountDoneSince(ms + 1);
+
+    /// <summary>
+    /// Where the rows the index lacks begin: after the update's last millisecond when that
+    /// millisecond holds just the rows the update counted (all in the index: a bulk import commits
+    /// thousands in one, and reading them again cost every search 0.5 s at a million), else at it.
+    /// </summary>
+    static long FreshFrom(ICatalog catalog, Meta meta) =>
+        meta.BoundaryRows >= 0 && RowsAt(catalog, meta.UpdatedAtMs) == meta.BoundaryRows ? meta.UpdatedAtMs + 1 : meta.UpdatedAtMs;
 
     static Meta? ReadMeta(ICatalog catalog)
     {

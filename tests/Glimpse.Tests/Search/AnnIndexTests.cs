@@ -143,6 +143,28 @@ public class AnnIndexTests : IDisposable
     }
 
     [Fact]
+    public void Rows_committed_in_the_last_millisecond_of_an_update_after_it_counted_them_are_still_found()
+    {
+        // A bulk import commits thousands of rows in one millisecond; searches skip that
+        // millisecond's rows (all in the index) unless more were committed in it since the update.
+        var clock = new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20000));
+        using var catalog = new SqliteCatalog(Path.Combine(_dir.Path, "c.db"), clock);
+        catalog.BindModel(new ModelIdentity("m", Dim, new string('a', 64), "p"));
+        var bulk = Clustered(300, 5);
+        Add(catalog, bulk, 0);
+        AnnIndex.Update(catalog);
+        Assert.Equal("p000007.jpg", AnnIndex.Search(catalog, bulk[7], 1).Single().Path);
+
+        var late = Clustered(3, 6);
+        Add(catalog, late, 300); // the same millisecond, after the update
+        Assert.Equal("p000301.jpg", AnnIndex.Search(catalog, late[1], 1).Single().Path);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(303, AnnIndex.Update(catalog).Total);
+        Assert.Equal("p000302.jpg", AnnIndex.Search(catalog, late[2], 1).Single().Path);
+    }
+
+    [Fact]
     public void Removed_images_never_come_back_and_a_model_change_rebuilds()
     {
         var vectors = Clustered(400, 5);
