@@ -7,7 +7,8 @@ internal static class BenchImages
 {
     public static string Folder(string cache, string fixtures, int count, int width = 4000, int height = 3000)
     {
-        string dir = Path.Combine(cache, $"jpeg-{width}x{height}-{count}");
+        // v2: every file distinct (v1's tints repeated after 256 files, and copies reuse a vector instead of running the model).
+        string dir = Path.Combine(cache, $"jpeg-v2-{width}x{height}-{count}");
         if (Directory.Exists(dir) && Directory.GetFiles(dir).Length == count)
             return dir;
         Directory.CreateDirectory(dir);
@@ -20,6 +21,9 @@ internal static class BenchImages
             using var canvas = new SKCanvas(scaled);
             using var paint = new SKPaint { Color = new SKColor((byte)(i * 37 % 256), (byte)(i * 91 % 256), (byte)(i * 13 % 256), 24) };
             canvas.DrawRect(0, 0, width, height, paint);
+            // And a mark of its own, so no two files are identical whatever the count.
+            using var mark = new SKPaint { Color = new SKColor((byte)(i % 251), (byte)(i / 251 % 251), 200) };
+            canvas.DrawRect(i % 400 * 10, i / 400 % 300 * 10, 10, 10, mark);
             using var data = scaled.Encode(SKEncodedImageFormat.Jpeg, 90);
             using var file = File.Create(Path.Combine(dir, $"photo{i:D4}.jpg"));
             data.SaveTo(file);

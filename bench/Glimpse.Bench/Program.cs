@@ -31,7 +31,7 @@ if (mode is "pipeline" or "all")
         return 2;
     }
     string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "96")));
-    PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")), int.Parse(Arg("--workers", Environment.ProcessorCount.ToString())),
+    PipelineBench.Run(model, images, int.Parse(Arg("--batch", "32")), int.Parse(Arg("--workers", Glimpse.Indexing.IndexingOptions.DefaultDecodeWorkers.ToString(System.Globalization.CultureInfo.InvariantCulture))),
         int.Parse(Arg("--threads", "0")), int.Parse(Arg("--encoders", "0")), double.Parse(Arg("--trial-seconds", "4"), System.Globalization.CultureInfo.InvariantCulture));
 }
 if (mode is "batch-axis")

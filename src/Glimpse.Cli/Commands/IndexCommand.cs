@@ -20,7 +20,7 @@ internal static class IndexCommand
         var json = CommonOptions.Json();
         var offline = CommonOptions.Offline();
         var batchSize = new Option<int>("--batch-size") { Description = "Images per inference call and per commit. Larger batches use more memory for little speed on a CPU.", DefaultValueFactory = _ => 32 };
-        var workers = new Option<int>("--workers") { Description = "Decode threads. Default: one per core.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var workers = new Option<int>("--workers") { Description = "Decode threads. Default: one per core and one more.", DefaultValueFactory = _ => IndexingOptions.DefaultDecodeWorkers };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per inference call. Default: measured (see --recalibrate)." };
         var encoders = new Option<int>("--encoders") { Description = "Inference calls at once on the one model. Default: measured (see --recalibrate)." };
         var device = CommonOptions.Device();

@@ -74,8 +74,8 @@ internal static class ModelsCommand
         var name = new Option<string?>("--name") { Description = "The copy's name in the cache (default: the source's name + '-int8')." };
         var weights = new Option<QuantizedWeights>("--weights")
         {
-            Description = "How weights are stored: Int8 (symmetric), Int8ReducedRange (7-bit, for CPUs without VNNI that lose accuracy to Int8) or UInt8 (asymmetric).",
-            DefaultValueFactory = _ => QuantizedWeights.Int8,
+            Description = "How weights are stored: Int8ReducedRange (7-bit values, the default: safe on x86 CPUs without VNNI, whose int8 kernels can overflow 8-bit weights), Int8 (full 8-bit, for CPUs with VNNI or ARM) or UInt8 (asymmetric; ONNX Runtime's slower u8u8 kernels).",
+            DefaultValueFactory = _ => QuantizedWeights.Int8ReducedRange,
         };
         var json = CommonOptions.Json();
         var command = new Command("quantize",

@@ -39,7 +39,7 @@ internal static class MagickImageDecoder
             // twice the size asked for: libjpeg-turbo also scales *up* to meet a larger size.
             int side = options.TargetShortSide * options.ShrinkHeadroom;
             if (format == ImageFormat.Jpeg && options.ShrinkOnLoad && Math.Min(info.Width, info.Height) >= 2 * side)
-                settings.SetDefine(MagickFormat.Jpeg, "size", $"{side}x{side}");
+                settings.SetDefine(MagickFormat.Jpeg, "size", JpegSizeHint(info.Width, info.Height, side));
 
             using var image = new MagickImage(encoded, settings);
             bool orient = format is ImageFormat.Tiff or ImageFormat.JpegXl or ImageFormat.Jpeg or ImageFormat.Png or ImageFormat.Gif;
@@ -66,6 +66,20 @@ internal static class MagickImageDecoder
         {
             throw new ImageDecodeException($"corrupt or unsupported {Name(format)}: {Describe(e)}", e);
         }
+    }
+
+    /// <summary>
+    /// The <c>jpeg:size</c> hint that makes ImageMagick decode at the smallest DCT scale M/8 whose
+    /// short side is still at least <paramref name="side"/>. ImageMagick turns a hint into
+    /// <c>M = round(8 x hint / size)</c> (rounding to nearest, and by the tighter side), so a
+    /// square hint of 448 on a 4000x3000 photo gave 1/8 (500x375, short of 2x S); a hint of
+    /// exactly the picture scaled by the wanted M/8 gives that M.
+    /// </summary>
+    internal static string JpegSizeHint(uint width, uint height, int side)
+    {
+        uint shortSide = Math.Min(width, height);
+        uint m = (uint)Math.Clamp(Math.Ceiling(8.0 * side / shortSide), 1, 8);
+        return FormattableString.Invariant($"{width * m / 8}x{height * m / 8}");
     }
 
     /// <summary>
