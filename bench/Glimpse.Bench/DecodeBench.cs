@@ -22,10 +22,10 @@ internal static class DecodeBench
         var reference = files.Select(f => { var t = new float[pre.TensorLength]; full.Preprocess(f, t); return t; }).ToArray();
         var paths = new (string Name, Func<byte[], RgbImage> Decode)[]
         {
-            ("Skia, DCT-scaled (Glimpse's path)", f => ImageDecoder.Decode(f, pre.Decode)),
-            ("Magick.NET, jpeg:size hint (DCT-scaled)", f => MagickImageDecoder.Decode(f, pre.Decode, ImageFormat.Jpeg)),
+            ("Skia, DCT-scaled (Glimpse's path before)", f => SkiaImageDecoder.Decode(f, pre.Decode)),
+            ("Magick.NET, jpeg:size hint, DCT-scaled (Glimpse's path now)", f => MagickImageDecoder.Decode(f, pre.Decode, ImageFormat.Jpeg)),
             ("NetVips, jpegload shrink (DCT-scaled)", f => Vips(f, side)),
-            ("Skia, full decode", f => ImageDecoder.Decode(f, full.Decode)),
+            ("Skia, full decode", f => SkiaImageDecoder.Decode(f, full.Decode)),
         };
         Console.WriteLine($"## JPEG decode + preprocess to 224, {files.Length} camera JPEGs of {imagesDir}, one thread, {repeats} rounds");
         Console.WriteLine("| path | CPU-ms per image | wall ms per image | mean abs diff from the full decode's tensor | p99 | max |");

@@ -41,7 +41,16 @@ internal static class MagickImageDecoder
             if (format == ImageFormat.Jpeg && options.ShrinkOnLoad && Math.Min(info.Width, info.Height) >= 2 * side)
                 settings.SetDefine(MagickFormat.Jpeg, "size", JpegSizeHint(info.Width, info.Height, side));
 
-            using var image = new MagickImage(encoded, settings);
+            using var image = new MagickImage();
+            // libjpeg reports a cut-off file as a warning and fills the rest grey; Skia (and PIL)
+            // refuse it, and so does Glimpse: half a photo must not become a vector.
+            string? damage = null;
+            image.Warning += (_, e) => damage ??= e.Exception is MagickCorruptImageWarningException ? e.Message : null;
+            image.Read(encoded, settings);
+            if (damage is not null && format == ImageFormat.Jpeg)
+                throw new ImageDecodeException(damage.Contains("Premature end", StringComparison.OrdinalIgnoreCase)
+                    ? "truncated JPEG: the image data ends early"
+                    : $"corrupt JPEG: {ImageDecoder.OneLine(damage)}");
             bool orient = format is ImageFormat.Tiff or ImageFormat.JpegXl or ImageFormat.Jpeg or ImageFormat.Png or ImageFormat.Gif;
             bool swap = orient && image.Orientation is Orientation.LeftTop or Orientation.RightTop or Orientation.RightBottom or Orientation.LeftBottom;
             if (orient)
@@ -77,8 +86,17 @@ internal static class MagickImageDecoder
     /// </summary>
     internal static string JpegSizeHint(uint width, uint height, int side)
     {
+        // Only 1/8, 1/4 and 1/2, as Skia's path: the other eighths are not faithful (SkiaImageDecoder).
         uint shortSide = Math.Min(width, height);
-        uint m = (uint)Math.Clamp(Math.Ceiling(8.0 * side / shortSide), 1, 8);
+        uint m = 8;
+        foreach (uint eighths in (ReadOnlySpan<uint>)[1, 2, 4])
+        {
+            if (shortSide * eighths / 8 >= side)
+            {
+                m = eighths;
+                break;
+            }
+        }
         return FormattableString.Invariant($"{width * m / 8}x{height * m / 8}");
     }
 

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using SkiaSharp;
 
 namespace Glimpse.Imaging;
@@ -10,9 +12,11 @@ namespace Glimpse.Imaging;
 internal static class SkiaImageDecoder
 {
     /// <param name="applyOrientation">Turn the picture by its own EXIF orientation (false when the container's orientation rules, as in a RAW's preview).</param>
-    public static RgbImage Decode(ReadOnlyMemory<byte> encoded, DecodeOptions options, bool applyOrientation = true)
+    public static unsafe RgbImage Decode(ReadOnlyMemory<byte> encoded, DecodeOptions options, bool applyOrientation = true)
     {
-        using var data = SKData.CreateCopy(encoded.Span);
+        // Skia reads the caller's bytes where they lie (pinned while the codec lives), not a copy of them.
+        using MemoryHandle pinned = encoded.Pin();
+        using var data = SKData.Create((IntPtr)pinned.Pointer, encoded.Length);
         using SKCodec? codec = SKCodec.Create(data);
         if (codec is null)
             throw new ImageDecodeException("truncated or corrupt image: the header cannot be read");
@@ -74,10 +78,24 @@ internal static class SkiaImageDecoder
         return new SKSizeI(codec.Info.Width, codec.Info.Height);
     }
 
-    static byte[] DropAlpha(byte[] rgba, int pixelCount)
+    /// <summary>RGBA to RGB, four pixels per shuffle where the CPU has one (a 12 MP photo's quarter-scale decode is 750k pixels).</summary>
+    internal static byte[] DropAlpha(byte[] rgba, int pixelCount)
     {
         var rgb = new byte[pixelCount * 3];
-        for (int i = 0, j = 0; i < pixelCount; i++, j += 4)
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            // 16 bytes in (4 pixels), the first 12 out are RGB; the write overlaps the next one's start.
+            Vector128<byte> pick = Vector128.Create((byte)0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0x80, 0x80, 0x80, 0x80);
+            ref byte src = ref MemoryMarshal.GetArrayDataReference(rgba);
+            ref byte dst = ref MemoryMarshal.GetArrayDataReference(rgb);
+            for (; i + 6 <= pixelCount; i += 4) // 16 bytes written from i*3: stay inside rgb with room to spare
+            {
+                Vector128<byte> v = Vector128.LoadUnsafe(ref src, (nuint)(i * 4));
+                Vector128.Shuffle(v, pick).StoreUnsafe(ref dst, (nuint)(i * 3));
+            }
+        }
+        for (int j = i * 4; i < pixelCount; i++, j += 4)
         {
             rgb[i * 3] = rgba[j];
             rgb[i * 3 + 1] = rgba[j + 1];
