@@ -67,8 +67,9 @@ internal static class IndexCommand
 
             StopSignal stop = cli.Stop;
             string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
+            var modelFolder = ModelFolder.Open(modelPath); // a wrong folder is the one line, before any other
             ExecutionDevice runOn = CommonOptions.ResolveDevice(cli, parse.GetValue(device));
-            using var encoder = OpenEncoder(cli, ModelFolder.Open(modelPath), parse.GetValue(threads), parse.GetValue(encoders), runOn, parse.GetValue(recalibrate), stop.Token);
+            using var encoder = OpenEncoder(cli, modelFolder, parse.GetValue(threads), parse.GetValue(encoders), runOn, parse.GetValue(recalibrate), stop.Token);
             using var store = address.Open(cli.Warn, stop.Token);
             options = options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
             var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
