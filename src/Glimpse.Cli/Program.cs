@@ -13,6 +13,7 @@ var root = new Command("glimpse", "Glimpse: a crash-safe CLIP embedding index of
     new HelpOption(),
     new VersionOption(),
     IndexCommand.Create(context),
+    WatchCommand.Create(context),
     StatusCommand.Create(context),
     FailedCommand.Create(context),
     PreprocessCommand.Create(context),

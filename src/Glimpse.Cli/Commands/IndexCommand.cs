@@ -94,7 +94,7 @@ internal static class IndexCommand
     }
 
     /// <summary>The encoder with the layout the user fixed, else the one measured on this machine (once per model).</summary>
-    static ClipImageEncoder OpenEncoder(CliContext cli, ModelFolder folder, int threads, int encoders, ExecutionDevice device, bool recalibrate,
+    internal static ClipImageEncoder OpenEncoder(CliContext cli, ModelFolder folder, int threads, int encoders, ExecutionDevice device, bool recalibrate,
         CancellationToken cancellationToken)
     {
         if (threads > 0 || encoders > 0)

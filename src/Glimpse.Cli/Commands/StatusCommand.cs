@@ -24,6 +24,7 @@ internal static class StatusCommand
             CatalogStats s = store.GetStats();
             SkippedFiles skipped = store.ReadSkipped();
             var activity = Glimpse.Indexing.IndexActivity.Of(store);
+            var watch = Glimpse.Indexing.WatchRecord.ReadLive(store);
             // A rate and an ETA only while an index run works: after a crash the last minutes'
             // commits would otherwise promise an end that nothing is working towards.
             double rate = activity.IsWorking ? s.RecentImagesPerSecond : 0;
@@ -35,6 +36,7 @@ internal static class StatusCommand
                     Catalog = store.Location,
                     s.Total, s.Done, s.Pending, activity.InProgress, activity.Abandoned, s.Failed, s.Missing,
                     Running = activity.IsWorking,
+                    Watch = watch is null ? null : new { watch.Pid, watch.Host, watch.Since, watch.Root },
                     FailedByReason = s.FailedByReason.Select(f => new { f.Stage, f.Reason, f.Count }),
                     ImagesPerSecond = Math.Round(rate, 2),
                     EtaSeconds = etaSeconds is { } e ? Math.Round(e) : (double?)null,
@@ -58,6 +60,9 @@ internal static class StatusCommand
                 : rate > 0
                     ? $"rate      {rate:0.0} images/s (last 2 min), ETA {ProgressDisplay.FormatDuration(etaSeconds!.Value)}"
                     : "rate      starting (nothing committed in the last 2 min)");
+            o.WriteLine(watch is null
+                ? "watch     no watcher is running"
+                : $"watch     running since {watch.Since.ToLocalTime():yyyy-MM-dd HH:mm:ss} (pid {watch.Pid} on {watch.Host}), watching {watch.Root}");
             foreach (var (stage, reason, count) in s.FailedByReason)
                 o.WriteLine($"failed    {count,6}  {stage}: {reason}");
             foreach (SkippedKind kind in skipped.Kinds)

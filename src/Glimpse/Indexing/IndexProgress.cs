@@ -6,7 +6,7 @@ namespace Glimpse.Indexing;
 /// </summary>
 public sealed class IndexProgress
 {
-    long _found, _newOrChanged, _done, _failed, _left, _missing, _reused;
+    long _found, _newOrChanged, _done, _failed, _left, _missing, _reused, _settling;
     volatile bool _scanComplete;
 
     /// <summary>Image files the scan has seen so far.</summary>
@@ -31,6 +31,11 @@ public sealed class IndexProgress
 
     /// <summary>Images whose vector was reused from the same content at another path (moved or copied): no inference.</summary>
     public long Reused => Interlocked.Read(ref _reused);
+
+    /// <summary>Files the scan held back because they changed within the settle time (still being written, perhaps).</summary>
+    public long Settling => Interlocked.Read(ref _settling);
+
+    internal void AddSettling(long count) => Interlocked.Add(ref _settling, count);
 
     internal void AddMissing(long count) => Interlocked.Add(ref _missing, count);
 

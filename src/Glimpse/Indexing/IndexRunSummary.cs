@@ -9,4 +9,7 @@ public sealed record IndexRunSummary(long Done, long Failed, long Left, bool Sto
 {
     /// <summary>Files the scan left out because they are not images Glimpse reads (videos, sidecars, ...), by kind.</summary>
     public Catalog.SkippedFiles Skipped { get; init; } = Catalog.SkippedFiles.None;
+
+    /// <summary>Files held back because they changed within the settle time: a later pass takes them.</summary>
+    public long Settling { get; init; }
 }

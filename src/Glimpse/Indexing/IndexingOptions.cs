@@ -28,6 +28,13 @@ public sealed record IndexingOptions
     public int EncodeWorkers { get; init; }
 
     /// <summary>
+    /// A file whose modification time is more recent than this is left for a later pass: it may
+    /// still be being written or copied, and half a photo must never become a vector. Zero (the
+    /// default for <c>index</c>) takes every file as it is; <c>watch</c> waits 10 s.
+    /// </summary>
+    public TimeSpan SettleTime { get; init; } = TimeSpan.Zero;
+
+    /// <summary>
     /// Batches claimed ahead of the model, so it never waits on one slow file. Each batch of
     /// 224² tensors in flight holds about 19 MB. The default is 3.
     /// </summary>

@@ -110,7 +110,7 @@ public sealed class IndexingPipeline
 
         long left = _catalog.GetStats().Left;
         Progress.SetLeft(left);
-        return new IndexRunSummary(Progress.Done, Progress.Failed, left, stop.IsCancellationRequested, Progress.Reused, Progress.Missing) { Skipped = Skipped };
+        return new IndexRunSummary(Progress.Done, Progress.Failed, left, stop.IsCancellationRequested, Progress.Reused, Progress.Missing) { Skipped = Skipped, Settling = Progress.Settling };
     }
 
     /// <summary>Waits for every stage; the first one to fail cancels the rest, and its exception is thrown.</summary>

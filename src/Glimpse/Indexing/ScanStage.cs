@@ -27,15 +27,31 @@ internal sealed class ScanStage(ICatalog catalog, IndexingOptions options, Index
         {
             var scanner = new FileScanner(root, excludedDir, _warn, _options.FollowLinksOutside);
             var chunk = new List<ScannedFile>(RegisterChunk);
+            // Files changed after this instant are still settling (being written or copied).
+            long settledBeforeNs = _options.SettleTime > TimeSpan.Zero
+                ? (DateTimeOffset.UtcNow - _options.SettleTime).ToUnixTimeMilliseconds() * 1_000_000
+                : long.MaxValue;
+            long settling = 0;
             _catalog.BeginScan();
             foreach (ScannedFile file in scanner.Scan(token))
             {
+                if (file.MtimeNs > settledBeforeNs)
+                {
+                    settling++; // neither registered nor changed: an indexed file being rewritten keeps its vector meanwhile
+                    continue;
+                }
                 chunk.Add(file);
                 if (chunk.Count == RegisterChunk)
                     Flush();
             }
             Flush();
-            Complete(scanner);
+            _progress.AddSettling(settling);
+            // A walk that held files back has not seen the whole tree as it is: what is gone is
+            // looked for by the next pass that holds none back (a settling file is not gone).
+            if (settling == 0)
+                Complete(scanner);
+            else
+                Skipped = scanner.Skipped;
 
             void Flush()
             {
