@@ -106,23 +106,29 @@ public class AnnIndexTests : IDisposable
     [Fact]
     public void Vectors_added_from_all_cores_in_chunks_are_each_found_as_their_own_nearest()
     {
-        // Small chunks: many rounds of reserve-then-add-in-parallel. The update after it re-reads
-        // the first 2,000 too (they share the last commit time it covers from), so it replaces
-        // vectors already in the index while adding new ones. A lost or misplaced add shows here.
+        // Small chunks: many rounds of reserve-then-add-in-parallel. All 2,300 rows are committed in
+        // one millisecond (a fixed clock), so the second update, finding that millisecond grown
+        // since the first, re-reads the first 2,000 too and replaces vectors already in the index
+        // while adding new ones. A lost or misplaced add (a whole chunk) shows here.
         var vectors = Clustered(2000, 11, clusters: 2000);
-        using var catalog = CatalogWith(vectors);
+        using var catalog = new SqliteCatalog(Path.Combine(_dir.Path, "c.db"), new ManualClock(DateTimeOffset.UnixEpoch.AddDays(20000)));
+        catalog.BindModel(new ModelIdentity("m", Dim, new string('a', 64), "p"));
+        Add(catalog, vectors, 0);
         Assert.Equal(2000, AnnIndex.Update(catalog, addChunk: 150, threads: Environment.ProcessorCount).Total);
 
         var more = Clustered(300, 12, clusters: 300);
         Add(catalog, more, 2000);
-        Assert.Equal(2300, AnnIndex.Update(catalog, addChunk: 64, threads: Environment.ProcessorCount).Total);
+        var second = AnnIndex.Update(catalog, addChunk: 64, threads: Environment.ProcessorCount);
+        Assert.Equal(2300, second.Total);
+        Assert.Equal(2300, second.Added); // the 2,000 replaced, the 300 added
 
         using var view = AnnIndex.View.Open(catalog);
         var all = vectors.Concat(more).ToArray();
         var wrong = Enumerable.Range(0, all.Length)
             .Where(i => view.Search(all[i], 1).Single().Path != $"p{i:D6}.jpg")
             .ToList();
-        Assert.True(wrong.Count <= 2, $"{wrong.Count} of {all.Length} vectors did not find themselves first");
+        // HNSW is approximate and the parallel insert order varies: a few misses are its nature, a lost chunk is 64.
+        Assert.True(wrong.Count <= 5, $"{wrong.Count} of {all.Length} vectors did not find themselves first");
     }
 
     [Fact]
