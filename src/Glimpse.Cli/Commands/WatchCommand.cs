@@ -55,19 +55,26 @@ internal static class WatchCommand
                 cli.Warn("--settle must be 0 or more seconds and --rescan-every more than 0 minutes.");
                 return ExitCodes.Usage;
             }
-            var stop = cli.Stop;
-            string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), stop.Token);
-            var folder = ModelFolder.Open(modelPath);
-            ExecutionDevice runOn = CommonOptions.ResolveDevice(cli, parse.GetValue(device));
-            using var encoder = IndexCommand.OpenEncoder(cli, folder, 0, 0, runOn, recalibrate: false, stop.Token);
-            using var store = address.Open(cli.Warn, stop.Token);
-            var options = new IndexingOptions { SettleTime = TimeSpan.FromSeconds(parse.GetValue(settle)) };
-            options = options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
-            string? excluded = address.SqlitePath is { } file ? Path.GetDirectoryName(file) : null;
-            var loop = new Loop(cli, store, encoder, options, rootPath, excluded, TimeSpan.FromMinutes(parse.GetValue(rescanEvery)));
-            return await loop.RunAsync(stop.Token);
+            string modelPath = await ModelResolver.ResolveAsync(cli, parse.GetValue(model), parse.GetValue(offline), cli.Stop.Token);
+            return await WatchAsync(cli, address, rootPath, modelPath, parse.GetValue(device),
+                TimeSpan.FromSeconds(parse.GetValue(settle)), TimeSpan.FromMinutes(parse.GetValue(rescanEvery)), cli.Stop.Token);
         });
         return command;
+    }
+
+    /// <summary>Keeps <paramref name="rootPath"/>'s catalog current until <paramref name="stop"/>: <c>watch</c>, and <c>serve --watch</c> beside its server.</summary>
+    internal static async Task<int> WatchAsync(CliContext cli, CatalogAddress address, string rootPath, string modelPath, string? device,
+        TimeSpan settle, TimeSpan rescanEvery, CancellationToken stop)
+    {
+        var folder = ModelFolder.Open(modelPath);
+        ExecutionDevice runOn = CommonOptions.ResolveDevice(cli, device);
+        using var encoder = IndexCommand.OpenEncoder(cli, folder, 0, 0, runOn, recalibrate: false, stop);
+        using var store = address.Open(cli.Warn, stop);
+        var options = new IndexingOptions { SettleTime = settle };
+        options = options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
+        string? excluded = address.SqlitePath is { } file ? Path.GetDirectoryName(file) : null;
+        var loop = new Loop(cli, store, encoder, options, rootPath, excluded, rescanEvery);
+        return await loop.RunAsync(stop);
     }
 
     sealed class Loop(CliContext cli, ICatalog store, ClipImageEncoder encoder, IndexingOptions options, string root, string? excluded, TimeSpan rescanEvery)

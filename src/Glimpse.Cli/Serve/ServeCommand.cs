@@ -34,9 +34,10 @@ internal static class ServeCommand
         var token = new Option<string?>("--token") { Description = "Require this bearer token on every request (Authorization: Bearer T, or ?token=T for images)." };
         var ann = new Option<bool>("--ann") { Description = "Search through the HNSW index beside the catalog (built now if missing; used anyway when one exists): fast under load at 100k+ images." };
         var maxUpload = new Option<int>("--max-upload-mb") { Description = "The largest image accepted for search by example.", DefaultValueFactory = _ => 20 };
+        var watch = new Option<bool>("--watch") { Description = "Also keep the index current as 'glimpse watch' does (settle 10 s, full rescan hourly); results follow within seconds." };
         var command = new Command("serve", "Serve a local search page and JSON API: text and example-image search, more like this, thumbnails, live indexing status.")
         {
-            root, catalog, rootPaths, model, offline, port, bind, allowRemote, token, ann, maxUpload,
+            root, catalog, rootPaths, model, offline, port, bind, allowRemote, token, ann, maxUpload, watch,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -68,12 +69,29 @@ internal static class ServeCommand
             await app.StartAsync(stop);
             cli.Out.WriteLine($"serving {service.Root} on {app.Urls.First()}");
             cli.Out.Flush();
+            // The watcher, when asked for, runs beside the server on its own catalog connection and
+            // encoder, and stops with it (after the commit in hand).
+            Task watching = parse.GetValue(watch)
+                ? Task.Run(() => Glimpse.Cli.Commands.WatchCommand.WatchAsync(cli, catalogAddress, Path.GetFullPath(rootPath), modelPath, "auto",
+                    TimeSpan.FromSeconds(10), TimeSpan.FromHours(1), stop), CancellationToken.None)
+                : Task.CompletedTask;
             try
             {
+                await Task.WhenAny(Task.Delay(Timeout.Infinite, stop), watching);
+                if (watching.IsFaulted)
+                    cli.Warn($"the watcher stopped: {watching.Exception!.InnerException!.Message.ReplaceLineEndings(" ")}; serving goes on.");
                 await Task.Delay(Timeout.Infinite, stop);
             }
             catch (OperationCanceledException)
             {
+            }
+            try
+            {
+                await watching;
+            }
+            catch (Exception e) when (e is OperationCanceledException || watching.IsFaulted)
+            {
+                // Reported above, or stopped by the signal.
             }
             // Requests in flight get a moment to finish; then the listener, the catalog and the
             // encoders close (the usings), well inside the 2 s a service manager waits.
