@@ -4,6 +4,7 @@ using Glimpse.Bench;
 //   dotnet run -c Release --project bench/Glimpse.Bench -- [pipeline|commit|all] [--model DIR] [--images N] [--trial-seconds 4] [--commit-sizes 1000,1000000]
 //   dotnet run -c Release --project bench/Glimpse.Bench -- batch-axis [--images 160] [--rounds 3]   (dynamic vs static batch-1 export)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- formats [--repeats 5]     (CPU per image by format)
+//   dotnet run -c Release --project bench/Glimpse.Bench -- watch [--count 100000] [--idle-minutes 10]   (glimpse watch: rescan, idle, latency)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- decode [--images 16] [--repeats 3]   (JPEG decode paths)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- memory --count N      (one N per process)
 //   dotnet run -c Release --project bench/Glimpse.Bench -- rescan --count 100000
@@ -47,6 +48,8 @@ if (mode is "batch-axis")
     string images = BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), int.Parse(Arg("--images", "160")));
     BatchAxisBench.Run(dynamicModel, staticModel, images, int.Parse(Arg("--rounds", "3")));
 }
+if (mode is "watch")
+    WatchBench.Run(repo, shared, cache, int.Parse(Arg("--count", "100000")), double.Parse(Arg("--idle-minutes", "10"), System.Globalization.CultureInfo.InvariantCulture));
 if (mode is "decode")
     DecodeBench.Run(BenchImages.Folder(cache, Path.Combine(shared, "fixtures", "preprocess"), 160), int.Parse(Arg("--images", "16")), int.Parse(Arg("--repeats", "3")));
 if (mode is "formats")

@@ -50,7 +50,7 @@ internal static class RescanBench
     }
 
     /// <summary>N one-byte files named .jpg in folders of 1000 (made once): the walk does not read them.</summary>
-    static string Tree(string cache, int count)
+    internal static string Tree(string cache, int count)
     {
         string dir = Path.Combine(cache, $"tree-{count}");
         if (Directory.Exists(dir))
