@@ -17,11 +17,11 @@ internal static class WatchBench
         string model = Path.Combine(shared, "models", "tiny-immich");
         string root = RescanBench.Tree(cache, count);
         string db = Path.Combine(root, ".glimpse", "catalog.db");
-        foreach (string f in new[] { db, db + "-wal", db + "-shm" })
-            File.Delete(f);
-        foreach (string f in Directory.GetFiles(root, "*.jpg").Concat(Directory.Exists(Path.Combine(root, "new")) ? Directory.GetFiles(Path.Combine(root, "new")) : []))
-            File.Delete(f);
         Directory.CreateDirectory(Path.GetDirectoryName(db)!);
+        foreach (string f in new[] { db, db + "-wal", db + "-shm", db + ".watch" })
+            File.Delete(f);
+        if (Directory.Exists(Path.Combine(root, "new")))
+            Directory.Delete(Path.Combine(root, "new"), recursive: true); // the photos an earlier run landed
         using (var catalog = new SqliteCatalog(db))
         {
             var identity = ModelFolder.Open(model).ReadIdentity() with { Folder = model };
