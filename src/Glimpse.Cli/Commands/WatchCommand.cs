@@ -89,7 +89,8 @@ internal static class WatchCommand
             {
                 cli.Warn($"watching {root} (settle {options.SettleTime.TotalSeconds:0.#} s, full rescan every {rescanEvery.TotalMinutes:0.#} min); Ctrl-C stops.");
                 DateTime lastFull = DateTime.UtcNow;
-                IndexRunSummary summary = await PassAsync(watcher, "start", stop);
+                IReadOnlyCollection<ScanFolder>? scope = null; // what the last pass walked (null: everything)
+                IndexRunSummary summary = await PassAsync(watcher, "start", scope, stop);
                 bool knownProblem = watcher.Problem is not null;
                 while (!stop.IsCancellationRequested && !summary.Stopped)
                 {
@@ -101,9 +102,18 @@ internal static class WatchCommand
                         cli.Warn($"{late}: events are no longer complete; rescanning now and every {rescanEvery.TotalMinutes:0.#} min.");
                         knownProblem = true;
                     }
-                    if (why == "rescan")
+                    // Events name folders: a pass walks just those, unless something went away or events
+                    // were lost (then the whole tree). A settle re-pass walks what the last one did.
+                    IReadOnlyCollection<ScanFolder>? folders = watcher.TakeFolders();
+                    scope = why switch
+                    {
+                        "changes" => folders,
+                        "settled" => scope is null || folders is null ? null : [.. scope, .. folders],
+                        _ => null,
+                    };
+                    if (scope is null)
                         lastFull = DateTime.UtcNow;
-                    summary = await PassAsync(watcher, why, stop);
+                    summary = await PassAsync(watcher, why, scope, stop);
                 }
                 return cli.Stop.ExitCode ?? ExitCodes.Interrupted;
             }
@@ -150,15 +160,17 @@ internal static class WatchCommand
             return null;
         }
 
-        async Task<IndexRunSummary> PassAsync(LibraryWatcher watcher, string why, CancellationToken stop)
+        async Task<IndexRunSummary> PassAsync(LibraryWatcher watcher, string why, IReadOnlyCollection<ScanFolder>? scope, CancellationToken stop)
         {
             watcher.TakeChanges();
-            var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
+            if (scope is null)
+                watcher.TakeFolders(); // a full pass sees whatever they named
+            var pipeline = new IndexingPipeline(store, encoder, options with { ScanOnly = scope }, cli.Warn);
             IndexRunSummary s = await pipeline.RunAsync(root, excluded, stop);
             if (!s.Stopped && s.Done > 0 && Glimpse.Search.AnnIndex.IsUsable(store))
                 Glimpse.Search.AnnIndex.Update(store);
             if (s.Done + s.Failed + s.Missing > 0 || why == "start")
-                cli.Out.WriteLine($"{DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss} {why}: embedded {s.Done}" +
+                cli.Out.WriteLine($"{DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss} {why} ({(scope is null ? "whole library" : $"{scope.Count} folder{(scope.Count == 1 ? "" : "s")}")}): embedded {s.Done}" +
                     (s.Reused > 0 ? $" ({s.Reused} moved or copied: vector reused)" : "") +
                     $", {s.Failed} failed, {s.Missing} gone, {s.Left} left" + (s.Settling > 0 ? $", {s.Settling} still settling" : ""));
             cli.Out.Flush();

@@ -36,15 +36,27 @@ internal sealed class FileScanner
     public SkippedFiles Skipped =>
         new([.. _skipped.OrderByDescending(k => k.Value.Count).ThenBy(k => k.Key, StringComparer.Ordinal).Select(k => new SkippedKind(k.Key, k.Value.Count, k.Value.Example))]);
 
-    public IEnumerable<ScannedFile> Scan(CancellationToken cancellationToken)
+    /// <param name="only">
+    /// Walk just these folders (full paths under the root), each with or without what is under it,
+    /// instead of the whole tree: a watch's pass over the folders its events named.
+    /// </param>
+    public IEnumerable<ScannedFile> Scan(CancellationToken cancellationToken, IReadOnlyCollection<ScanFolder>? only = null)
     {
         var visited = new HashSet<string>(StringComparer.Ordinal) { Resolved(_root) };
-        var pending = new Stack<string>();
-        pending.Push(_root);
+        var pending = new Stack<(string Dir, bool Recursive)>();
+        if (only is null)
+            pending.Push((_root, true));
+        else
+            foreach (ScanFolder folder in only.OrderByDescending(f => f.Path, StringComparer.Ordinal))
+                if (IsInsideRoot(folder.Path) && Directory.Exists(folder.Path))
+                    pending.Push((Path.GetFullPath(folder.Path), folder.Recursive));
+        var walked = new HashSet<string>(StringComparer.Ordinal);
         while (pending.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string dir = pending.Pop();
+            var (dir, recursive) = pending.Pop();
+            if (!walked.Add(dir))
+                continue; // named twice (a folder and its parent's walk)
             List<FileSystemInfo> entries;
             try
             {
@@ -92,9 +104,23 @@ internal sealed class FileScanner
                     Skip(ImageExtensions.SkippedKind(other.Name), other);
                 }
             }
-            for (int i = subdirs.Count - 1; i >= 0; i--)
-                pending.Push(subdirs[i]);
+            if (recursive)
+                for (int i = subdirs.Count - 1; i >= 0; i--)
+                    pending.Push((subdirs[i], true));
         }
+    }
+
+    /// <summary>Under the root, not hidden and not the catalog's folder: the places a full walk would go.</summary>
+    bool IsInsideRoot(string path)
+    {
+        string relative = Path.GetRelativePath(_root, Path.GetFullPath(path));
+        if (relative == ".")
+            return true;
+        if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+            return false;
+        string full = Path.GetFullPath(path);
+        return !relative.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.'))
+               && (_excludedDir is null || !(full + "/").StartsWith(_excludedDir + "/", StringComparison.Ordinal));
     }
 
     /// <summary>The kind under which links leading outside the library are counted.</summary>
@@ -133,3 +159,6 @@ internal sealed class FileScanner
     /// <summary>A folder's real path for the loop check; the path as it is when it cannot be resolved.</summary>
     static string Resolved(string path) => Indexing.RealPath.Of(path) ?? Path.GetFullPath(path);
 }
+
+/// <summary>A folder for a partial walk: itself only, or with everything under it (a folder that just appeared).</summary>
+public sealed record ScanFolder(string Path, bool Recursive);

@@ -35,6 +35,12 @@ public sealed record IndexingOptions
     public TimeSpan SettleTime { get; init; } = TimeSpan.Zero;
 
     /// <summary>
+    /// Scan only these folders (null: the whole library). A partial scan registers what it finds
+    /// and never marks anything gone: it has not seen the rest (a watch runs a full pass for that).
+    /// </summary>
+    public IReadOnlyCollection<ScanFolder>? ScanOnly { get; init; }
+
+    /// <summary>
     /// Batches claimed ahead of the model, so it never waits on one slow file. Each batch of
     /// 224² tensors in flight holds about 19 MB. The default is 3.
     /// </summary>

@@ -67,15 +67,55 @@ public sealed class LibraryWatcher : IDisposable
 
     void OnChange(object sender, FileSystemEventArgs e)
     {
-        if (IsHidden(e.FullPath) && (e is not RenamedEventArgs r || IsHidden(r.OldFullPath)))
+        bool hidden = IsHidden(e.FullPath);
+        string? oldPath = (e as RenamedEventArgs)?.OldFullPath;
+        if (hidden && (oldPath is null || IsHidden(oldPath)))
             return; // a temporary file renamed into place is a change; one that stays hidden is not
+        lock (_folders)
+        {
+            // Something left a folder (deleted, or moved away): only a full pass can say what is gone.
+            if (e.ChangeType == WatcherChangeTypes.Deleted || oldPath is not null && !IsHidden(oldPath))
+                _needFull = true;
+            if (!hidden && e.ChangeType != WatcherChangeTypes.Deleted)
+            {
+                // A folder that appeared is walked whole; a file's folder just itself; a folder's own
+                // attributes changing changes no photo.
+                if (Directory.Exists(e.FullPath))
+                {
+                    if (e.ChangeType is WatcherChangeTypes.Created or WatcherChangeTypes.Renamed)
+                        _folders[e.FullPath] = true;
+                }
+                else if (Path.GetDirectoryName(e.FullPath) is { } parent)
+                    _folders.TryAdd(parent, false);
+            }
+        }
         Interlocked.Exchange(ref _lastEventTicks, DateTime.UtcNow.Ticks);
         Interlocked.Exchange(ref _dirty, 1);
+    }
+
+    readonly Dictionary<string, bool> _folders = new(StringComparer.Ordinal);
+    bool _needFull;
+
+    /// <summary>
+    /// Takes what the events named since the last call: the folders to walk, or null when only a
+    /// full pass will do (something was deleted or moved away, or events were lost).
+    /// </summary>
+    public IReadOnlyCollection<ScanFolder>? TakeFolders()
+    {
+        lock (_folders)
+        {
+            var folders = _needFull ? null : _folders.Select(f => new ScanFolder(f.Key, f.Value)).ToList();
+            _folders.Clear();
+            _needFull = false;
+            return folders;
+        }
     }
 
     void OnError(object sender, ErrorEventArgs e)
     {
         Exception error = e.GetException();
+        lock (_folders)
+            _needFull = true;
         if (error is InternalBufferOverflowException)
         {
             Interlocked.Exchange(ref _overflowed, 1);

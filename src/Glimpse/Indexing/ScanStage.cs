@@ -33,7 +33,7 @@ internal sealed class ScanStage(ICatalog catalog, IndexingOptions options, Index
                 : long.MaxValue;
             long settling = 0;
             _catalog.BeginScan();
-            foreach (ScannedFile file in scanner.Scan(token))
+            foreach (ScannedFile file in scanner.Scan(token, _options.ScanOnly))
             {
                 if (file.MtimeNs > settledBeforeNs)
                 {
@@ -48,7 +48,7 @@ internal sealed class ScanStage(ICatalog catalog, IndexingOptions options, Index
             _progress.AddSettling(settling);
             // A walk that held files back has not seen the whole tree as it is: what is gone is
             // looked for by the next pass that holds none back (a settling file is not gone).
-            if (settling == 0)
+            if (settling == 0 && _options.ScanOnly is null)
                 Complete(scanner);
             else
                 Skipped = scanner.Skipped;
