@@ -46,7 +46,7 @@ internal static class WatchBench
         try
         {
             double watching = WaitForLine(lines, "watching", clock);
-            double firstPass = WaitForLine(lines, " start: ", clock) - watching;
+            double firstPass = WaitForLine(lines, " start (", clock) - watching;
             Console.WriteLine($"## glimpse watch over {count:N0} indexed files, tiny model, {Environment.ProcessorCount} cores");
             Console.WriteLine($"first pass (a full rescan of the unchanged tree): {firstPass:0.00} s");
 
