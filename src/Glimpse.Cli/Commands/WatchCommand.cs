@@ -73,15 +73,16 @@ internal static class WatchCommand
         var options = new IndexingOptions { SettleTime = settle };
         options = options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
         string? excluded = address.SqlitePath is { } file ? Path.GetDirectoryName(file) : null;
-        var loop = new Loop(cli, store, encoder, options, rootPath, excluded, rescanEvery);
+        var loop = new Loop(cli, store, encoder, options, rootPath, excluded, address.SqlitePath, rescanEvery);
         return await loop.RunAsync(stop);
     }
 
-    sealed class Loop(CliContext cli, ICatalog store, ClipImageEncoder encoder, IndexingOptions options, string root, string? excluded, TimeSpan rescanEvery)
+    sealed class Loop(CliContext cli, ICatalog store, ClipImageEncoder encoder, IndexingOptions options, string root, string? excluded, string? catalogFile,
+        TimeSpan rescanEvery)
     {
         public async Task<int> RunAsync(CancellationToken stop)
         {
-            using var watcher = LibraryWatcher.Start(root);
+            using var watcher = LibraryWatcher.Start(root, catalogFile);
             if (watcher.Problem is { } problem)
                 cli.Warn($"{problem}: rescanning every {rescanEvery.TotalMinutes:0.#} min instead of on events.");
             new WatchRecord(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow, root).Write(store);

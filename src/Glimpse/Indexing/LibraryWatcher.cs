@@ -11,6 +11,7 @@ public sealed class LibraryWatcher : IDisposable
 {
     readonly FileSystemWatcher? _watcher;
     readonly string _root;
+    string? _excluded;
     long _lastEventTicks;
     int _dirty, _overflowed;
 
@@ -24,8 +25,27 @@ public sealed class LibraryWatcher : IDisposable
     /// <summary>Why there are no events (the inotify watch limit, most often): rescans on a timer only. Null when watching.</summary>
     public string? Problem { get; private set; }
 
-    /// <summary>Starts watching <paramref name="root"/> and every folder under it.</summary>
-    public static LibraryWatcher Start(string root)
+    /// <summary>
+    /// Starts watching <paramref name="root"/> and every folder under it. The catalog's own writes
+    /// are no change: its folder (<paramref name="catalogFile"/>'s, unless that is the root) and the
+    /// files named after it (-wal, -shm, .vectors, ...) are left out.
+    /// </summary>
+    public static LibraryWatcher Start(string root, string? catalogFile = null)
+    {
+        LibraryWatcher watcher = StartWatching(root);
+        if (catalogFile is not null)
+        {
+            string file = Path.GetFullPath(catalogFile);
+            string dir = Path.TrimEndingDirectorySeparator(Path.GetDirectoryName(file)!);
+            watcher._excluded = dir == watcher._root ? null : dir;
+            watcher._catalogFile = file;
+        }
+        return watcher;
+    }
+
+    string? _catalogFile;
+
+    static LibraryWatcher StartWatching(string root)
     {
         string full = Path.GetFullPath(root);
         FileSystemWatcher? watcher = null;
@@ -131,6 +151,10 @@ public sealed class LibraryWatcher : IDisposable
 
     bool IsHidden(string fullPath)
     {
+        if (_excluded is not null && (fullPath == _excluded || fullPath.StartsWith(_excluded + "/", StringComparison.Ordinal)))
+            return true;
+        if (_catalogFile is not null && fullPath.StartsWith(_catalogFile, StringComparison.Ordinal))
+            return true;
         string relative = Path.GetRelativePath(_root, fullPath);
         return relative.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.') && part is not "." and not "..");
     }

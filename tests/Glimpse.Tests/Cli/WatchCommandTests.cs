@@ -127,5 +127,23 @@ public sealed class WatchCommandTests : IDisposable
         Assert.Equal(0, CliProcess.Run(["verify", Library], env: _env).ExitCode);
     }
 
+    [Fact]
+    public void A_catalog_kept_inside_the_library_does_not_wake_the_watch_with_its_own_writes()
+    {
+        Directory.CreateDirectory(Library);
+        TestImages.Write(Library, 2);
+        string catalog = Path.Combine(Library, "index", "photos.db"); // a visible folder inside the root
+        using var watch = CliProcess.Start(["watch", Library, "--catalog", catalog, "--model", SharedFiles.TinyImmich, "--settle", "1"], env: _env);
+        WaitFor(() => watch.Stdout.Contains("start (whole library)"), TimeSpan.FromSeconds(60), () => watch.Stderr);
+        Thread.Sleep(5000); // its commits, WAL checkpoints and derived files changed meanwhile
+        Assert.Single(watch.Stdout.Trim().Split('\n'));
+        Assert.DoesNotContain("changes", watch.Stdout);
+
+        TestImages.WriteOne(Path.Combine(Library, "late.jpg"), 120, 90, new Random(2));
+        WaitFor(() => CatalogReader.ReadAll(catalog).TryGetValue("late.jpg", out var r) && r.Status == 2, TimeSpan.FromSeconds(30), () => watch.Stdout);
+        watch.Signal(15);
+        Assert.Equal(143, watch.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
     public void Dispose() => _dir.Dispose();
 }
