@@ -64,8 +64,11 @@ public class AnnIndexTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp"));
         var result = AnnIndex.Update(catalog);
         Assert.Equal(catalog.CountDone(), result.Total);
+        // Every vector is in the index: each is found among its own five nearest (HNSW is approximate,
+        // and under a loaded machine's insert order a neighbour has once ranked above an image itself;
+        // a vector lost by an update is never found at all).
         foreach (StoredVector v in catalog.ReadVectors().Take(200))
-            Assert.Equal(v.ImageId, AnnIndex.Search(catalog, v.Vector, 1)[0].ImageId);
+            Assert.Contains(v.ImageId, AnnIndex.Search(catalog, v.Vector, 5).Select(h => h.ImageId));
     }
 
     [Fact]
