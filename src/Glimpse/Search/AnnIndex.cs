@@ -64,7 +64,7 @@ public sealed class AnnIndex
             ? new USearchIndex(MetricKind.Cos, ScalarKind.Float32, (ulong)model.Dimension, Connectivity, ExpansionAdd, ExpansionSearch, false)
             : new USearchIndex(PathFor(catalog), false);
         long added = 0;
-        IEnumerable<StoredVector> rows = rebuild ? catalog.ReadVectors() : catalog.ReadVectorsSince(FreshFrom(catalog, meta!));
+        IEnumerable<StoredVector> rows = rebuild ? catalog.ReadVectors() : catalog.ReadVectorsSince(meta!.UpdatedAtMs); // the last millisecond's rows again: replaced, never missed
         foreach (StoredVector[] chunk in rows.Chunk(addChunk))
         {
             AddInParallel(index, chunk, replace: !rebuild, threads);
