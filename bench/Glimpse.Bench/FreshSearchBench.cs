@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Glimpse.Catalog;
 using Glimpse.Models;
 using Glimpse.Search;
@@ -70,23 +69,7 @@ internal static class FreshSearchBench
         catalog.Adopt(Enumerable.Range(0, count).Select(i => (new ScannedFile($"{prefix}{first + i:D7}.jpg", 1, 1), data.AsSpan(i * Dim, Dim).ToArray())).ToList());
     }
 
-    static void Cli(string glimpse, string lib, string query, bool ann)
-    {
-        var psi = new ProcessStartInfo(glimpse) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "search", lib, query, "--limit", "10", ann ? "--ann" : "--exact" })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        p.StandardOutput.ReadToEnd();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"glimpse search failed: {err}");
-    }
+    static void Cli(string glimpse, string lib, string query, bool ann) => SearchBench.Cli(glimpse, lib, query, ann ? "--ann" : "--exact");
 
-    static double Time(Action action)
-    {
-        var sw = Stopwatch.StartNew();
-        action();
-        return sw.Elapsed.TotalMilliseconds;
-    }
+    static double Time(Action action) => SearchBench.Time(action);
 }

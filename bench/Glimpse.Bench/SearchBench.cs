@@ -103,10 +103,11 @@ internal static class SearchBench
         }
     }
 
-    static void Cli(string glimpse, string lib, string query)
+    /// <summary>One whole `glimpse search LIB QUERY --limit 10 [extra]` process; throws when it fails.</summary>
+    internal static void Cli(string glimpse, string lib, string query, params string[] extra)
     {
         var psi = new ProcessStartInfo(glimpse) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "search", lib, query, "--limit", "10" })
+        foreach (string a in new[] { "search", lib, query, "--limit", "10" }.Concat(extra))
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         p.StandardOutput.ReadToEnd();
@@ -116,7 +117,7 @@ internal static class SearchBench
             throw new InvalidOperationException($"glimpse search failed: {err}");
     }
 
-    static double Time(Action action)
+    internal static double Time(Action action)
     {
         var sw = Stopwatch.StartNew();
         action();

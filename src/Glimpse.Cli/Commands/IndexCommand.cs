@@ -71,7 +71,7 @@ internal static class IndexCommand
             ExecutionDevice runOn = CommonOptions.ResolveDevice(cli, parse.GetValue(device));
             using var encoder = OpenEncoder(cli, modelFolder, parse.GetValue(threads), parse.GetValue(encoders), runOn, parse.GetValue(recalibrate), stop.Token);
             using var store = address.Open(cli.Warn, stop.Token);
-            options = options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
+            options = FitTo(options, encoder);
             var pipeline = new IndexingPipeline(store, encoder, options, cli.Warn);
 
             var clock = Stopwatch.StartNew();
@@ -92,6 +92,10 @@ internal static class IndexCommand
         });
         return command;
     }
+
+    /// <summary>The options with a batch that gives every inference call of the encoder's layout a run, and its number of batches at once.</summary>
+    internal static IndexingOptions FitTo(IndexingOptions options, ClipImageEncoder encoder) =>
+        options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
 
     /// <summary>The encoder with the layout the user fixed, else the one measured on this machine (once per model).</summary>
     internal static ClipImageEncoder OpenEncoder(CliContext cli, ModelFolder folder, int threads, int encoders, ExecutionDevice device, bool recalibrate,

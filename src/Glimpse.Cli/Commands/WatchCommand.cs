@@ -70,8 +70,7 @@ internal static class WatchCommand
         ExecutionDevice runOn = CommonOptions.ResolveDevice(cli, device);
         using var encoder = IndexCommand.OpenEncoder(cli, folder, 0, 0, runOn, recalibrate: false, stop);
         using var store = address.Open(cli.Warn, stop);
-        var options = new IndexingOptions { SettleTime = settle };
-        options = options with { BatchSize = encoder.Layout.BatchFor(options.BatchSize), EncodeWorkers = encoder.ConcurrentBatches };
+        var options = IndexCommand.FitTo(new IndexingOptions { SettleTime = settle }, encoder);
         string? excluded = address.SqlitePath is { } file ? Path.GetDirectoryName(file) : null;
         var loop = new Loop(cli, store, encoder, options, rootPath, excluded, address.SqlitePath, rescanEvery);
         return await loop.RunAsync(stop);

@@ -156,7 +156,7 @@ internal static class OnnxQuantizer
         return uses;
     }
 
-    static float[] Transpose(float[] w, int rows, int cols)
+    internal static float[] Transpose(float[] w, int rows, int cols)
     {
         var t = new float[w.Length];
         for (int r = 0; r < rows; r++)

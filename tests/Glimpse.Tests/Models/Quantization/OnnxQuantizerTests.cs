@@ -53,7 +53,7 @@ public class OnnxQuantizerTests
         graph.Input.Add(Value("x", Rows, K));
         graph.Output.Add(Value("y", Rows, N));
         var weight = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float };
-        float[] stored = transB ? Transpose(w, K, N) : w;
+        float[] stored = transB ? OnnxQuantizer.Transpose(w, K, N) : w;
         weight.Dims.Add(transB ? new long[] { N, K } : [K, N]);
         weight.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(stored.AsSpan()));
         graph.Initializer.Add(weight);
@@ -87,15 +87,6 @@ public class OnnxQuantizerTests
             Name = name,
             Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
         };
-    }
-
-    static float[] Transpose(float[] w, int rows, int cols)
-    {
-        var t = new float[w.Length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                t[c * rows + r] = w[r * cols + c];
-        return t;
     }
 
     static float[] Run(string path, float[] x)
